@@ -1,0 +1,54 @@
+-- 03_check_surveys: the surveys rules of SPEC §2.
+-- Reads raw_surveys (every row of every partition in the survey window's date
+-- range) and checked_accounts; produces checked_surveys: raw columns,
+-- normalized values (n_*), reject_reason (NULL = valid) and is_duplicate.
+-- Order of SPEC §2: (1) column rules, (2) duplicates of response_id among
+-- valid rows (latest partition, then latest responded_at, then highest score,
+-- then the source file that sorts last; losers are dropped, not rejected),
+-- (3) the surviving copy must name a valid account of snapshot D, any status.
+WITH trimmed AS (
+  SELECT
+    r.*,
+    nullif(btrim(response_id, $ws), '') AS n_response_id,
+    nullif(btrim(account_id, $ws), '') AS n_account_id,
+    lower(nullif(btrim(channel, $ws), '')) AS n_channel
+  FROM raw_surveys r
+),
+ruled AS (
+  SELECT
+    t.*,
+    CASE
+      WHEN n_response_id IS NULL THEN 'null_key'
+      WHEN n_account_id IS NULL THEN 'null_value:account_id'
+      WHEN responded_at IS NULL THEN 'null_value:responded_at'
+      WHEN score IS NULL THEN 'null_value:score'
+      WHEN score < 0 OR score > 10 THEN 'invalid_value:score'
+    END AS rule_reason
+  FROM trimmed t
+),
+ranked AS (
+  SELECT
+    r.*,
+    row_number() OVER (
+      PARTITION BY n_response_id, rule_reason IS NULL
+      ORDER BY snapshot_date DESC, responded_at DESC, score DESC NULLS LAST,
+               source_file DESC, n_account_id, n_channel NULLS LAST
+    ) AS copy_rank
+  FROM ruled r
+),
+valid_account_ids AS (
+  SELECT DISTINCT n_account_id AS account_id
+  FROM checked_accounts
+  WHERE reject_reason IS NULL
+)
+SELECT
+  s.response_id, s.account_id, s.responded_at, s.score, s.channel,
+  s.source_file, s.snapshot_date,
+  s.n_response_id, s.n_account_id, s.n_channel,
+  CASE
+    WHEN s.rule_reason IS NOT NULL THEN s.rule_reason
+    WHEN s.copy_rank = 1 AND a.account_id IS NULL THEN 'unknown_account'
+  END AS reject_reason,
+  s.rule_reason IS NULL AND s.copy_rank > 1 AS is_duplicate
+FROM ranked s
+LEFT JOIN valid_account_ids a ON s.n_account_id = a.account_id

@@ -1,0 +1,176 @@
+//! The commit protocol of SPEC §1. A run writes every file under
+//! `<output>/_staging/snapshot_date=D/<run_id>/` first. Publishing one table's
+//! partition D then (1) removes its `_SUCCESS`, so from here until step 4 no
+//! reader or backfill takes the partition as complete, (2) moves the staged
+//! files into place, (3) deletes files of an earlier run that this run did
+//! not write, (4) writes `_SUCCESS`. A run killed at any point leaves each
+//! partition as it was (with `_SUCCESS`), complete (with `_SUCCESS`), or
+//! without `_SUCCESS`; partitions of other dates are never touched. Leftover
+//! staging of a killed run for D is removed by the next run for D.
+
+use chrono::NaiveDate;
+use object_store::path::Path;
+use object_store::{ObjectStoreExt, PutPayload};
+
+use crate::error::{Error, Result};
+use crate::output::WrittenFile;
+use crate::storage::{partition_path, Location};
+
+/// Name of the completion marker.
+pub const SUCCESS: &str = "_SUCCESS";
+
+/// Where one run stages its files.
+#[derive(Debug, Clone)]
+pub struct Staging {
+    /// `<output>/_staging/snapshot_date=D`: every run of D stages below it.
+    pub date_dir: Path,
+    /// `<date_dir>/<run_id>`: this run's files.
+    pub run_dir: Path,
+}
+
+impl Staging {
+    /// The staging folders of a run.
+    pub fn new(out: &Location, date: NaiveDate, run_id: &str) -> Staging {
+        let date_dir = partition_path(out, "_staging", date);
+        let run_dir = date_dir.clone().join(run_id);
+        Staging { date_dir, run_dir }
+    }
+
+    /// Where a table's files are staged.
+    pub fn table_dir(&self, table: &str) -> Path {
+        let mut p = self.run_dir.clone();
+        for seg in table.split('/') {
+            p = p.join(seg);
+        }
+        p
+    }
+
+    /// Remove staging left by earlier (killed) runs of the same date.
+    pub async fn clean_leftovers(&self, out: &Location) -> Result<()> {
+        delete_prefix(out, &self.date_dir).await
+    }
+
+    /// Remove this run's staging.
+    pub async fn remove(&self, out: &Location) -> Result<()> {
+        delete_prefix(out, &self.run_dir).await
+    }
+}
+
+async fn delete_prefix(out: &Location, prefix: &Path) -> Result<()> {
+    for obj in out.list(prefix).await? {
+        delete(out, &obj.location).await?;
+    }
+    remove_empty_local_dirs(out, prefix);
+    Ok(())
+}
+
+/// Local stores keep empty folders after their files are deleted; remove
+/// them so the output tree stays clean for tools that list folders.
+fn remove_empty_local_dirs(out: &Location, prefix: &Path) {
+    if out.store_url.scheme() != "file" {
+        return;
+    }
+    let mut dir = std::path::PathBuf::from("/");
+    for part in prefix.parts() {
+        dir.push(part.as_ref());
+    }
+    fn prune(dir: &std::path::Path) {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                if e.path().is_dir() {
+                    prune(&e.path());
+                }
+            }
+        }
+        let _ = std::fs::remove_dir(dir); // fails (and is kept) when not empty
+    }
+    prune(&dir);
+    // then the now-empty `snapshot_date=D` and `_staging` folders above it
+    for parent in dir.ancestors().skip(1).take(2) {
+        if std::fs::remove_dir(parent).is_err() {
+            break;
+        }
+    }
+}
+
+async fn delete(out: &Location, path: &Path) -> Result<()> {
+    match out.store.delete(path).await {
+        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+        Err(source) => Err(Error::Storage {
+            op: "delete",
+            url: out.display(path),
+            source,
+        }),
+    }
+}
+
+/// Whether partition D of a table carries `_SUCCESS`.
+pub async fn is_committed(out: &Location, table: &str, date: NaiveDate) -> Result<bool> {
+    let marker = partition_path(out, table, date).clone().join(SUCCESS);
+    match out.store.head(&marker).await {
+        Ok(_) => Ok(true),
+        Err(object_store::Error::NotFound { .. }) => Ok(false),
+        Err(source) => Err(Error::Storage {
+            op: "head",
+            url: out.display(&marker),
+            source,
+        }),
+    }
+}
+
+/// Publish a staged table into partition D (steps 1–4 above).
+pub async fn publish(
+    out: &Location,
+    staging: &Staging,
+    table: &str,
+    date: NaiveDate,
+    files: &[WrittenFile],
+) -> Result<()> {
+    let target = partition_path(out, table, date);
+    let marker = target.clone().join(SUCCESS);
+    delete(out, &marker).await?;
+    let source_dir = staging.table_dir(table);
+    for f in files {
+        let from = source_dir.clone().join(f.name.as_str());
+        let to = target.clone().join(f.name.as_str());
+        out.store
+            .rename(&from, &to)
+            .await
+            .map_err(|source| Error::Storage {
+                op: "rename",
+                url: format!("{} -> {}", out.display(&from), out.display(&to)),
+                source,
+            })?;
+    }
+    for obj in out.list(&target).await? {
+        let keep = obj
+            .location
+            .filename()
+            .is_some_and(|n| files.iter().any(|f| f.name == n));
+        if !keep {
+            delete(out, &obj.location).await?;
+        }
+    }
+    out.store
+        .put(&marker, PutPayload::new())
+        .await
+        .map_err(|source| Error::Storage {
+            op: "put",
+            url: out.display(&marker),
+            source,
+        })?;
+    Ok(())
+}
+
+/// Write a small object (the manifest) in one put.
+pub async fn put_bytes(out: &Location, path: &Path, bytes: Vec<u8>) -> Result<()> {
+    out.store
+        .put(path, bytes.into())
+        .await
+        .map_err(|source| Error::Storage {
+            op: "put",
+            url: out.display(path),
+            source,
+        })?;
+    Ok(())
+}

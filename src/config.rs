@@ -1,0 +1,303 @@
+//! The plain configuration a run works from. Every default lives here, in
+//! [`Settings::default`], and `pulsetier config` prints the effective values.
+//! Precedence: built-in defaults < TOML file < `PULSETIER_*` environment <
+//! flags (the last two are resolved by the CLI before they reach here).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Tunable settings of the pipeline and the engine; the TOML file has the same shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Input root URL (holds `accounts/`, `mentions/`, `surveys/`, `influence_scores/`).
+    pub input: String,
+    /// Output root URL.
+    pub output: String,
+    /// Time windows in days, ending on the snapshot date (SPEC §3).
+    pub windows: Windows,
+    /// Quality gate and sample-size settings.
+    pub quality: Quality,
+    /// Weights and thresholds of the scoring.
+    pub scoring: Scoring,
+    /// Engine settings (memory, parallelism, file layout).
+    pub engine: EngineSettings,
+}
+
+/// Window lengths in days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Windows {
+    /// Mentions window (and partitions read).
+    pub mentions_days: u32,
+    /// Survey window (and partitions read).
+    pub nps_days: u32,
+    /// Influence window (and partitions read).
+    pub influence_max_age_days: u32,
+}
+
+/// Quality gate settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Quality {
+    /// A table whose `rejected / rows_read` exceeds this fails the run (exit 4).
+    pub max_reject_ratio: f64,
+    /// NPS groups with fewer responses are flagged `low_sample`.
+    pub min_responses: i64,
+}
+
+/// Scoring weights and thresholds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Scoring {
+    /// Weight of `spend_score`.
+    pub weight_spend: f64,
+    /// Weight of `payment_score`.
+    pub weight_payment: f64,
+    /// Weight of `services_score`.
+    pub weight_services: f64,
+    /// Weight of `tenure_score`.
+    pub weight_tenure: f64,
+    /// Weight of `influence_score`.
+    pub weight_influence: f64,
+    /// Lowest value_score of `platinum`.
+    pub tier_platinum: f64,
+    /// Lowest value_score of `gold`.
+    pub tier_gold: f64,
+    /// Lowest value_score of `silver`.
+    pub tier_silver: f64,
+    /// Lowest `influence_norm` of an influencer.
+    pub influencer_threshold: f64,
+    /// A mention is positive at sentiment ≥ this.
+    pub positive_sentiment: f64,
+    /// A mention is negative at sentiment ≤ this.
+    pub negative_sentiment: f64,
+}
+
+/// Engine settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineSettings {
+    /// DataFusion target partitions (0 = number of cores).
+    pub target_partitions: usize,
+    /// Rows per Arrow batch.
+    pub batch_size: usize,
+    /// Memory pool limit, e.g. `1g`, `512m` (empty = unbounded). Spills to disk above it.
+    pub memory_limit: String,
+    /// Rows per Parquet row group in the outputs.
+    pub row_group_size: usize,
+    /// Rows per output file before a new `part-NNNNN` is started.
+    pub rows_per_file: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            input: "fixtures/input".into(),
+            output: "pulsetier-output".into(),
+            windows: Windows::default(),
+            quality: Quality::default(),
+            scoring: Scoring::default(),
+            engine: EngineSettings::default(),
+        }
+    }
+}
+
+impl Default for Windows {
+    fn default() -> Self {
+        Windows {
+            mentions_days: 30,
+            nps_days: 90,
+            influence_max_age_days: 90,
+        }
+    }
+}
+
+impl Default for Quality {
+    fn default() -> Self {
+        Quality {
+            max_reject_ratio: 0.05,
+            min_responses: 30,
+        }
+    }
+}
+
+impl Default for Scoring {
+    fn default() -> Self {
+        Scoring {
+            weight_spend: 0.35,
+            weight_payment: 0.20,
+            weight_services: 0.15,
+            weight_tenure: 0.10,
+            weight_influence: 0.20,
+            tier_platinum: 80.0,
+            tier_gold: 60.0,
+            tier_silver: 40.0,
+            influencer_threshold: 60.0,
+            positive_sentiment: 0.3,
+            negative_sentiment: -0.3,
+        }
+    }
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings {
+            target_partitions: 0,
+            batch_size: 8192,
+            memory_limit: String::new(),
+            row_group_size: 122_880,
+            rows_per_file: 5_000_000,
+        }
+    }
+}
+
+impl Settings {
+    /// Read a TOML file over the defaults.
+    pub fn from_toml_file(path: &str) -> Result<Settings> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+        Settings::from_toml_str(&text).map_err(|message| Error::Config {
+            path: path.into(),
+            message,
+        })
+    }
+
+    /// Parse TOML text over the defaults.
+    pub fn from_toml_str(text: &str) -> std::result::Result<Settings, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// The settings as TOML (what `pulsetier config` prints).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+
+    /// Reject values that make no sense before any I/O happens.
+    pub fn validate(&self) -> Result<()> {
+        let w = &self.windows;
+        for (name, v) in [
+            ("mentions_days", w.mentions_days),
+            ("nps_days", w.nps_days),
+            ("influence_max_age_days", w.influence_max_age_days),
+        ] {
+            if v == 0 || v > 3660 {
+                return Err(Error::Usage(format!("{name} must be in 1..=3660, got {v}")));
+            }
+        }
+        let q = &self.quality;
+        if !(0.0..=1.0).contains(&q.max_reject_ratio) {
+            return Err(Error::Usage(format!(
+                "max_reject_ratio must be in [0, 1], got {}",
+                q.max_reject_ratio
+            )));
+        }
+        let s = &self.scoring;
+        let weights = [
+            s.weight_spend,
+            s.weight_payment,
+            s.weight_services,
+            s.weight_tenure,
+            s.weight_influence,
+        ];
+        if weights.iter().any(|w| !w.is_finite() || *w < 0.0) || weights.iter().sum::<f64>() <= 0.0
+        {
+            return Err(Error::Usage(
+                "scoring weights must be finite, ≥ 0, and not all 0".into(),
+            ));
+        }
+        let e = &self.engine;
+        if e.batch_size == 0 || e.row_group_size == 0 || e.rows_per_file == 0 {
+            return Err(Error::Usage(
+                "batch_size, row_group_size and rows_per_file must be > 0".into(),
+            ));
+        }
+        if !e.memory_limit.is_empty() {
+            parse_size(&e.memory_limit)?;
+        }
+        Ok(())
+    }
+}
+
+/// Parse a size such as `1g`, `512M`, `2GiB`, `1048576` into bytes.
+pub fn parse_size(text: &str) -> Result<usize> {
+    let t = text.trim().to_ascii_lowercase();
+    let digits_end = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(digits_end);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| Error::Usage(format!("invalid size {text:?} (e.g. 1g, 512m)")))?;
+    let mult: f64 = match unit.trim() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tb" | "tib" => 1024.0_f64.powi(4),
+        _ => return Err(Error::Usage(format!("invalid size unit in {text:?}"))),
+    };
+    Ok((value * mult) as usize)
+}
+
+/// Parse a `YYYY-MM-DD` date.
+pub fn parse_date(text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| Error::Usage(format!("invalid date {text:?}, expected YYYY-MM-DD")))
+}
+
+/// What one run needs: the settings plus the snapshot date.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Snapshot date D; `None` = the newest accounts partition under the input.
+    pub date: Option<NaiveDate>,
+    /// Everything else.
+    pub settings: Settings,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_overrides_only_what_it_names() {
+        let s = Settings::from_toml_str("[windows]\nmentions_days = 7\n").unwrap();
+        assert_eq!(s.windows.mentions_days, 7);
+        assert_eq!(s.windows.nps_days, 90);
+        assert_eq!(s.scoring.weight_spend, 0.35);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        assert!(Settings::from_toml_str("[windows]\nmention_days = 7\n").is_err());
+    }
+
+    #[test]
+    fn defaults_round_trip_through_toml() {
+        let s = Settings::default();
+        assert_eq!(Settings::from_toml_str(&s.to_toml()).unwrap(), s);
+    }
+
+    #[test]
+    fn sizes_and_dates_parse() {
+        assert_eq!(parse_size("1g").unwrap(), 1 << 30);
+        assert_eq!(parse_size("512MiB").unwrap(), 512 << 20);
+        assert!(parse_size("lots").is_err());
+        assert!(parse_date("2026-02-30").is_err());
+        assert_eq!(
+            parse_date("2026-03-10").unwrap(),
+            NaiveDate::from_ymd_opt(2026, 3, 10).unwrap()
+        );
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        let mut s = Settings::default();
+        s.quality.max_reject_ratio = 2.0;
+        assert_eq!(s.validate().unwrap_err().exit_code(), 2);
+    }
+}

@@ -1,0 +1,163 @@
+//! One error type for the library. Every variant says where (table, file,
+//! column, URL) and what, and maps to exactly one process exit code, so a
+//! scheduler can tell a bad delivery (3) or a failed quality gate (4) from an
+//! outage (1) without parsing text.
+
+use std::process::ExitCode;
+
+/// Result alias used across pulsetier.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can stop a pulsetier run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad command line or configuration value.
+    #[error("usage: {0}")]
+    Usage(String),
+
+    /// The configuration file could not be read or parsed.
+    #[error("config file {path}: {message}")]
+    Config {
+        /// Path of the TOML file.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// A partition the run must read does not exist.
+    #[error("input contract: table {table}: required partition {url} is missing")]
+    MissingPartition {
+        /// Input table.
+        table: String,
+        /// URL of the partition folder.
+        url: String,
+    },
+
+    /// A file lacks a column of the contract or has it with an incompatible type.
+    #[error(
+        "input contract: table {table}: file {file}: column {column}: expected {expected}, found {found}"
+    )]
+    SchemaMismatch {
+        /// Input table.
+        table: String,
+        /// URL of the offending file.
+        file: String,
+        /// Contract column.
+        column: String,
+        /// What the contract accepts.
+        expected: String,
+        /// What the file has (`missing` when absent).
+        found: String,
+    },
+
+    /// A file in an input partition is not readable Parquet.
+    #[error("input contract: table {table}: file {file} is not readable Parquet: {message}")]
+    UnreadableFile {
+        /// Input table.
+        table: String,
+        /// URL of the offending file.
+        file: String,
+        /// The reader's complaint.
+        message: String,
+    },
+
+    /// Too many rejected rows in an input table.
+    #[error(
+        "quality gate: table {table}: {rejected} of {read} rows rejected ({ratio:.4} > max_reject_ratio {limit})"
+    )]
+    QualityGate {
+        /// Input table.
+        table: String,
+        /// Rejected rows.
+        rejected: u64,
+        /// Rows read.
+        read: u64,
+        /// rejected / read.
+        ratio: f64,
+        /// Configured limit.
+        limit: f64,
+    },
+
+    /// An object store operation failed.
+    #[error("storage: {op} {url}: {source}")]
+    Storage {
+        /// The operation (list, get, put, copy, delete).
+        op: &'static str,
+        /// Redacted URL of the object or prefix.
+        url: String,
+        /// The store's error.
+        #[source]
+        source: object_store::Error,
+    },
+
+    /// The run was interrupted by a signal.
+    #[error("interrupted by {0}; staging removed, no partition published")]
+    Interrupted(&'static str),
+
+    /// A DataFusion planning or execution error.
+    #[error("query engine: {context}: {source}")]
+    Engine {
+        /// The step that failed (e.g. the SQL file name).
+        context: String,
+        /// DataFusion's error.
+        #[source]
+        source: datafusion::error::DataFusionError,
+    },
+
+    /// Arrow error (casting, building batches).
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+
+    /// Parquet writer error.
+    #[error("parquet: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+
+    /// Local I/O error.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+
+    /// Manifest (de)serialisation error.
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+
+    /// Any other internal failure.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<datafusion::error::DataFusionError> for Error {
+    fn from(source: datafusion::error::DataFusionError) -> Self {
+        Error::Engine {
+            context: "query".into(),
+            source,
+        }
+    }
+}
+
+impl Error {
+    /// The documented process exit code of this error: 1 internal or I/O,
+    /// 2 usage, 3 input contract violation, 4 quality gate.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) | Error::Config { .. } => 2,
+            Error::MissingPartition { .. }
+            | Error::SchemaMismatch { .. }
+            | Error::UnreadableFile { .. } => 3,
+            Error::QualityGate { .. } => 4,
+            _ => 1,
+        }
+    }
+
+    /// [`Self::exit_code`] as an [`ExitCode`].
+    pub fn to_exit_code(&self) -> ExitCode {
+        ExitCode::from(self.exit_code())
+    }
+
+    /// Wrap a DataFusion error with the step it came from.
+    pub fn engine(context: impl Into<String>, source: datafusion::error::DataFusionError) -> Self {
+        Error::Engine {
+            context: context.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,396 @@
+//! One nightly run, start to end, as one straight line:
+//! storage (list the partitions D needs) → contract (check every file,
+//! typed views) → checks (`sql/0*`) → quality gate → transforms (`sql/1*`,
+//! `sql/2*`) → stage → publish → manifest. `validate` stops before staging;
+//! `explain` stops after planning.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::Int64Type;
+use chrono::{NaiveDate, SecondsFormat, Utc};
+use datafusion::functions_aggregate::expr_fn::{count, sum};
+use datafusion::logical_expr::{case, col, lit, Expr, SortExpr};
+use datafusion::prelude::SessionContext;
+use tracing::info;
+
+use crate::commit::{self, Staging};
+use crate::config::{RunConfig, Settings};
+use crate::contract::{self, CheckedFiles, TableSpec, Window, TABLES};
+use crate::error::{Error, Result};
+use crate::manifest::{FileRead, InputStats, Manifest, OutputStats, Status, MANIFEST_VERSION};
+use crate::output::{self, Layout};
+use crate::storage::{partition_path, Location};
+use crate::transform;
+
+/// What to do with a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Check, transform, stage and publish.
+    Run,
+    /// Check and transform; write nothing.
+    Validate,
+}
+
+/// The result of a run or validation that did not fail.
+#[derive(Debug)]
+pub struct Report {
+    /// The manifest (written for `Run`, only returned for `Validate`).
+    pub manifest: Manifest,
+    /// Redacted URL of the output root.
+    pub output: String,
+}
+
+/// Everything a run has once its inputs are checked and registered.
+struct Prepared {
+    ctx: SessionContext,
+    date: NaiveDate,
+    input: Location,
+    output: Location,
+    inputs: BTreeMap<String, InputStats>,
+    params: datafusion::common::ParamValues,
+}
+
+/// The partition dates a table reads for snapshot date `date`.
+pub fn partition_dates(spec: &TableSpec, date: NaiveDate, s: &Settings) -> Vec<NaiveDate> {
+    let days = match spec.window {
+        Window::Snapshot => 1,
+        Window::Mentions => s.windows.mentions_days,
+        Window::Surveys => s.windows.nps_days,
+        Window::Influence => s.windows.influence_max_age_days,
+    };
+    (0..days)
+        .rev()
+        .map(|back| date - chrono::Days::new(u64::from(back)))
+        .collect()
+}
+
+fn elapsed_ms(t: Instant) -> u64 {
+    t.elapsed().as_millis() as u64
+}
+
+/// Open the locations, resolve D, list and check every input file, and
+/// register the typed views and checked tables.
+async fn prepare(cfg: &RunConfig, timings: &mut BTreeMap<String, u64>, materialize: bool) -> Result<Prepared> {
+    let s = &cfg.settings;
+    s.validate()?;
+    let no_options = HashMap::new();
+    let input = Location::open(&s.input, &no_options)?;
+    let output = Location::open(&s.output, &no_options)?;
+    let date = match cfg.date {
+        Some(d) => d,
+        None => input.newest_partition("accounts").await?.ok_or_else(|| {
+            Error::MissingPartition {
+                table: "accounts".into(),
+                url: input.display(&input.child(&["accounts", "snapshot_date=*"])),
+            }
+        })?,
+    };
+    info!(snapshot_date = %date, input = %input.display(&input.prefix), output = %output.display(&output.prefix), "run");
+    let ctx = transform::session(s)?;
+    input.register(&ctx);
+    output.register(&ctx);
+
+    let t = Instant::now();
+    let mut inputs = BTreeMap::new();
+    let mut checked: Vec<(&TableSpec, CheckedFiles)> = Vec::new();
+    for spec in TABLES {
+        let mut stats = InputStats::default();
+        let mut files = Vec::new();
+        for d in partition_dates(spec, date, s) {
+            match input.list_partition(spec.name, d).await? {
+                Some(found) => {
+                    stats.partitions_read.push(d.to_string());
+                    files.extend(found);
+                }
+                None if spec.window == Window::Snapshot => {
+                    return Err(Error::MissingPartition {
+                        table: spec.name.into(),
+                        url: input.display(&partition_path(&input, spec.name, d)),
+                    })
+                }
+                None => {}
+            }
+        }
+        stats.files = files
+            .iter()
+            .map(|f| FileRead {
+                path: crate::storage::redact(&f.url),
+                snapshot_date: f.snapshot_date.to_string(),
+                size: f.size,
+                last_modified: f.last_modified.to_rfc3339_opts(SecondsFormat::Millis, true),
+            })
+            .collect();
+        checked.push((spec, contract::check_files(&input, spec, files).await?));
+        inputs.insert(spec.name.to_string(), stats);
+    }
+    timings.insert("list_and_check_files".into(), elapsed_ms(t));
+
+    let t = Instant::now();
+    let params = transform::params(date, s);
+    for (spec, files) in &checked {
+        contract::register_raw(&ctx, spec, files).await?;
+        transform::run_check(&ctx, spec, &params, materialize).await?;
+    }
+    timings.insert("check_rows".into(), elapsed_ms(t));
+    Ok(Prepared {
+        ctx,
+        date,
+        input,
+        output,
+        inputs,
+        params,
+    })
+}
+
+/// Count rows read, rejects by reason and dropped duplicates of a checked table.
+async fn table_stats(ctx: &SessionContext, spec: &TableSpec, stats: &mut InputStats) -> Result<()> {
+    let name = format!("checked_{}", spec.name);
+    let dup = case(col("is_duplicate"))
+        .when(lit(true), lit(1i64))
+        .otherwise(lit(0i64))
+        .map_err(|e| Error::engine(&name, e))?;
+    let batches = ctx
+        .table(name.as_str())
+        .await
+        .and_then(|df| {
+            df.aggregate(
+                vec![col("reject_reason")],
+                vec![count(lit(1)).alias("n"), sum(dup).alias("dups")],
+            )
+        })
+        .map_err(|e| Error::engine(&name, e))?
+        .collect()
+        .await
+        .map_err(|e| Error::engine(&name, e))?;
+    for b in &batches {
+        let reasons = b.column(0).as_string::<i32>();
+        let n = b.column(1).as_primitive::<Int64Type>();
+        let dups = b.column(2).as_primitive::<Int64Type>();
+        for i in 0..b.num_rows() {
+            let rows = n.value(i) as u64;
+            stats.rows_read += rows;
+            if !dups.is_null(i) {
+                stats.duplicates_dropped += dups.value(i) as u64;
+            }
+            if !reasons.is_null(i) {
+                stats.rejected += rows;
+                *stats
+                    .rejected_by_reason
+                    .entry(reasons.value(i).to_string())
+                    .or_default() += rows;
+            }
+        }
+    }
+    stats.reject_ratio = if stats.rows_read == 0 {
+        0.0
+    } else {
+        stats.rejected as f64 / stats.rows_read as f64
+    };
+    Ok(())
+}
+
+/// The first table (contract order) over the reject limit.
+fn quality_gate(inputs: &BTreeMap<String, InputStats>, limit: f64) -> Option<Error> {
+    TABLES.iter().find_map(|spec| {
+        let st = inputs.get(spec.name)?;
+        (st.reject_ratio > limit).then(|| Error::QualityGate {
+            table: spec.name.into(),
+            rejected: st.rejected,
+            read: st.rows_read,
+            ratio: st.reject_ratio,
+            limit,
+        })
+    })
+}
+
+/// The rejects of a table, in `_rejects/<table>` shape and order.
+async fn rejects_frame(ctx: &SessionContext, spec: &TableSpec) -> Result<datafusion::dataframe::DataFrame> {
+    let name = format!("checked_{}", spec.name);
+    let mut cols: Vec<Expr> = spec.columns.iter().map(|(c, _)| col(*c)).collect();
+    cols.push(col("reject_reason"));
+    cols.push(col("source_file"));
+    let mut order: Vec<SortExpr> = vec![
+        col("source_file").sort(true, false),
+        col(spec.key).sort(true, false),
+        col("reject_reason").sort(true, false),
+    ];
+    order.extend(
+        spec.columns
+            .iter()
+            .filter(|(c, _)| *c != spec.key)
+            .map(|(c, _)| col(*c).sort(true, false)),
+    );
+    ctx.table(name.as_str())
+        .await
+        .and_then(|df| df.filter(col("reject_reason").is_not_null()))
+        .and_then(|df| df.select(cols))
+        .and_then(|df| df.sort(order))
+        .map_err(|e| Error::engine(format!("_rejects/{}", spec.name), e))
+}
+
+fn new_run_id() -> String {
+    let now = Utc::now();
+    let nanos = now.timestamp_subsec_nanos();
+    format!(
+        "{}-{:08x}",
+        now.format("%Y%m%dT%H%M%SZ"),
+        nanos ^ std::process::id().rotate_left(16)
+    )
+}
+
+/// Run (or validate) the pipeline for one snapshot date.
+pub async fn execute(cfg: &RunConfig, mode: Mode) -> Result<Report> {
+    let started = Utc::now();
+    let run_id = new_run_id();
+    let mut timings = BTreeMap::new();
+    let mut p = prepare(cfg, &mut timings, true).await?;
+    let s = &cfg.settings;
+
+    let t = Instant::now();
+    for spec in TABLES {
+        if let Some(st) = p.inputs.get_mut(spec.name) {
+            table_stats(&p.ctx, spec, st).await?;
+            info!(table = spec.name, rows_read = st.rows_read, rejected = st.rejected, duplicates_dropped = st.duplicates_dropped, reasons = ?st.rejected_by_reason, "checked");
+        }
+    }
+    timings.insert("count_rejects".into(), elapsed_ms(t));
+    let gate = quality_gate(&p.inputs, s.quality.max_reject_ratio);
+
+    let t = Instant::now();
+    if gate.is_none() {
+        transform::run_steps(&p.ctx, &p.params, true).await?;
+    }
+    timings.insert("transform".into(), elapsed_ms(t));
+
+    let mut manifest = Manifest {
+        manifest_version: MANIFEST_VERSION,
+        run_id: run_id.clone(),
+        snapshot_date: p.date.to_string(),
+        status: Status::Success,
+        exit_code: 0,
+        error: None,
+        started_at: started.to_rfc3339_opts(SecondsFormat::Millis, true),
+        finished_at: String::new(),
+        pulsetier_version: env!("CARGO_PKG_VERSION").into(),
+        engine: "datafusion".into(),
+        config: s.clone(),
+        inputs: std::mem::take(&mut p.inputs),
+        outputs: BTreeMap::new(),
+        timings_ms: BTreeMap::new(),
+    };
+
+    if mode == Mode::Validate {
+        if let Some(err) = gate {
+            return Err(err);
+        }
+        for (table, _) in output::outputs() {
+            let n = p.ctx.table(table).await?.count().await?;
+            manifest.outputs.insert(
+                table.into(),
+                OutputStats {
+                    rows: n as u64,
+                    ..Default::default()
+                },
+            );
+        }
+        manifest.finished_at = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+        manifest.timings_ms = timings;
+        return Ok(Report {
+            manifest,
+            output: p.output.display(&p.output.prefix),
+        });
+    }
+
+    // Stage everything.
+    let t = Instant::now();
+    let staging = Staging::new(&p.output, p.date, &run_id);
+    staging.clean_leftovers(&p.output).await?;
+    let layout = Layout {
+        row_group_size: s.engine.row_group_size,
+        rows_per_file: s.engine.rows_per_file,
+    };
+    let mut staged: Vec<(String, Vec<output::WrittenFile>)> = Vec::new();
+    for spec in TABLES {
+        let table = format!("_rejects/{}", spec.name);
+        let stream = rejects_frame(&p.ctx, spec)
+            .await?
+            .execute_stream()
+            .await
+            .map_err(|e| Error::engine(&table, e))?;
+        let files = output::write_parts(&p.output, &staging.table_dir(&table), stream, &spec.reject_schema(), layout, &table).await?;
+        staged.push((table, files));
+    }
+    if gate.is_none() {
+        for (table, schema) in output::outputs() {
+            let stream = p
+                .ctx
+                .table(table)
+                .await
+                .map_err(|e| Error::engine(table, e))?
+                .execute_stream()
+                .await
+                .map_err(|e| Error::engine(table, e))?;
+            let files = output::write_parts(&p.output, &staging.table_dir(table), stream, &schema, layout, table).await?;
+            staged.push((table.to_string(), files));
+        }
+    }
+    timings.insert("write_staging".into(), elapsed_ms(t));
+
+    // Publish.
+    let t = Instant::now();
+    for (table, files) in &staged {
+        commit::publish(&p.output, &staging, table, p.date, files).await?;
+        let rows = files.iter().map(|f| f.rows).sum();
+        info!(table = %table, rows, files = files.len(), "published");
+        manifest.outputs.insert(
+            table.clone(),
+            OutputStats {
+                committed: true,
+                partition: p.output.display(&partition_path(&p.output, table, p.date)),
+                files: files.clone(),
+                rows,
+            },
+        );
+    }
+    staging.remove(&p.output).await?;
+    timings.insert("publish".into(), elapsed_ms(t));
+
+    if let Some(err) = &gate {
+        manifest.status = Status::QualityGateFailed;
+        manifest.exit_code = err.exit_code();
+        manifest.error = Some(err.to_string());
+    }
+    manifest.finished_at = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+    manifest.timings_ms = timings;
+    let path = partition_path(&p.output, "_manifests", p.date).clone().join(format!("{run_id}.json"));
+    commit::put_bytes(&p.output, &path, serde_json::to_vec_pretty(&manifest)?).await?;
+    info!(manifest = %p.output.display(&path), status = ?manifest.status, "manifest written");
+    let _ = &p.input;
+    match gate {
+        Some(err) => Err(err),
+        None => Ok(Report {
+            manifest,
+            output: p.output.display(&p.output.prefix),
+        }),
+    }
+}
+
+/// The logical and physical plans of every SQL step, as text.
+pub async fn explain(cfg: &RunConfig) -> Result<String> {
+    let mut timings = BTreeMap::new();
+    let p = prepare(cfg, &mut timings, false).await?;
+    let mut text = String::new();
+    for spec in TABLES {
+        let (file, _) = spec.check_sql;
+        let df = p.ctx.table(format!("checked_{}", spec.name).as_str()).await?;
+        text.push_str(&transform::explain_text(file, df).await?);
+    }
+    transform::run_steps(&p.ctx, &p.params, false).await?;
+    for step in transform::STEPS {
+        let df = p.ctx.table(step.output).await?;
+        text.push_str(&transform::explain_text(step.file, df).await?);
+    }
+    Ok(text)
+}

@@ -1,0 +1,190 @@
+//! Runs the `sql/` steps. Rust only wires them: each step is one SQL file
+//! whose result is registered under a name the later steps read. Parameters
+//! (`$snapshot_date`, window bounds, weights, thresholds) are bound as typed
+//! values, never formatted into the SQL text.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, NaiveTime};
+use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::dataframe::DataFrame;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::config::{parse_size, Settings};
+use crate::contract::{days_since_epoch, TableSpec};
+use crate::error::{Error, Result};
+
+/// One SQL step of the pipeline.
+#[derive(Debug)]
+pub struct Step {
+    /// File name under `sql/`.
+    pub file: &'static str,
+    /// The SQL text.
+    pub sql: &'static str,
+    /// The name later steps read the result under.
+    pub output: &'static str,
+    /// Compute once and keep (read by several later steps) rather than a view.
+    pub materialize: bool,
+}
+
+/// The transform steps of SPEC §3–4, in pipeline order (after the checks).
+pub const STEPS: &[Step] = &[
+    Step {
+        file: "10_valid_accounts.sql",
+        sql: include_str!("../sql/10_valid_accounts.sql"),
+        output: "valid_accounts",
+        materialize: true,
+    },
+    Step {
+        file: "11_handle_map.sql",
+        sql: include_str!("../sql/11_handle_map.sql"),
+        output: "handle_map",
+        materialize: true,
+    },
+    Step {
+        file: "12_window_mentions.sql",
+        sql: include_str!("../sql/12_window_mentions.sql"),
+        output: "window_mentions",
+        materialize: true,
+    },
+    Step {
+        file: "13_influence.sql",
+        sql: include_str!("../sql/13_influence.sql"),
+        output: "account_influence",
+        materialize: true,
+    },
+    Step {
+        file: "14_latest_response.sql",
+        sql: include_str!("../sql/14_latest_response.sql"),
+        output: "latest_response",
+        materialize: true,
+    },
+    Step {
+        file: "20_customer_tiers.sql",
+        sql: include_str!("../sql/20_customer_tiers.sql"),
+        output: "customer_tiers",
+        materialize: true,
+    },
+    Step {
+        file: "21_nps_aggregates.sql",
+        sql: include_str!("../sql/21_nps_aggregates.sql"),
+        output: "nps_aggregates",
+        materialize: false,
+    },
+    Step {
+        file: "22_social_pulse.sql",
+        sql: include_str!("../sql/22_social_pulse.sql"),
+        output: "social_pulse",
+        materialize: false,
+    },
+];
+
+/// The SQL parameters of a run for snapshot date `date`.
+pub fn params(date: NaiveDate, s: &Settings) -> ParamValues {
+    let day_start = |d: NaiveDate| {
+        let micros = d.and_time(NaiveTime::MIN).and_utc().timestamp_micros();
+        ScalarValue::TimestampMicrosecond(Some(micros), Some("UTC".into()))
+    };
+    let days_back = |n: u32| date - chrono::Days::new(u64::from(n.saturating_sub(1)));
+    let w = &s.scoring;
+    let f = |v: f64| ScalarValue::Float64(Some(v));
+    let total = w.weight_spend + w.weight_payment + w.weight_services + w.weight_tenure + w.weight_influence;
+    let map: HashMap<String, ScalarValue> = [
+        ("ws", ScalarValue::Utf8(Some(" \t\n\r".into()))),
+        ("snapshot_date", ScalarValue::Date32(Some(days_since_epoch(date)))),
+        ("mentions_start", day_start(days_back(s.windows.mentions_days))),
+        ("surveys_start", day_start(days_back(s.windows.nps_days))),
+        ("influence_start", day_start(days_back(s.windows.influence_max_age_days))),
+        ("window_end", day_start(date + chrono::Days::new(1))),
+        ("w_spend", f(w.weight_spend)),
+        ("w_payment", f(w.weight_payment)),
+        ("w_services", f(w.weight_services)),
+        ("w_tenure", f(w.weight_tenure)),
+        ("w_influence", f(w.weight_influence)),
+        ("w_total", f(total)),
+        ("tier_platinum", f(w.tier_platinum)),
+        ("tier_gold", f(w.tier_gold)),
+        ("tier_silver", f(w.tier_silver)),
+        ("influencer_threshold", f(w.influencer_threshold)),
+        ("positive_sentiment", f(w.positive_sentiment)),
+        ("negative_sentiment", f(w.negative_sentiment)),
+        ("min_responses", ScalarValue::Int64(Some(s.quality.min_responses))),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    ParamValues::Map(map.into_iter().map(|(k, v)| (k, v.into())).collect())
+}
+
+/// A DataFusion session configured from the engine settings: target
+/// partitions, batch size, and a spilling memory pool when a limit is set.
+pub fn session(s: &Settings) -> Result<SessionContext> {
+    let mut config = SessionConfig::new()
+        .with_batch_size(s.engine.batch_size)
+        .with_information_schema(false);
+    if s.engine.target_partitions > 0 {
+        config = config.with_target_partitions(s.engine.target_partitions);
+    }
+    let mut rt = RuntimeEnvBuilder::new();
+    if !s.engine.memory_limit.is_empty() {
+        let bytes = parse_size(&s.engine.memory_limit)?;
+        rt = rt.with_memory_pool(Arc::new(FairSpillPool::new(bytes)));
+    }
+    let runtime = rt.build_arc().map_err(|e| Error::engine("runtime", e))?;
+    Ok(SessionContext::new_with_config_rt(config, runtime))
+}
+
+/// Plan one SQL step with bound parameters.
+pub async fn plan(ctx: &SessionContext, file: &str, sql: &str, params: &ParamValues) -> Result<DataFrame> {
+    let df = ctx.sql(sql).await.map_err(|e| Error::engine(file, e))?;
+    df.with_param_values(params.clone())
+        .map_err(|e| Error::engine(file, e))
+}
+
+/// Register a step's result under `name`: computed once and kept
+/// (`materialize`) or as a view planned into each reader.
+pub async fn register(ctx: &SessionContext, name: &str, df: DataFrame, materialize: bool) -> Result<()> {
+    let provider = if materialize {
+        df.cache()
+            .await
+            .map_err(|e| Error::engine(name, e))?
+            .into_view()
+    } else {
+        df.into_view()
+    };
+    ctx.register_table(name, provider)
+        .map_err(|e| Error::engine(name, e))?;
+    Ok(())
+}
+
+/// Run a table's check step (`sql/0*_check_*.sql`) into `checked_<table>`.
+pub async fn run_check(ctx: &SessionContext, spec: &TableSpec, params: &ParamValues, materialize: bool) -> Result<()> {
+    let (file, sql) = spec.check_sql;
+    let df = plan(ctx, file, sql, params).await?;
+    register(ctx, &format!("checked_{}", spec.name), df, materialize).await
+}
+
+/// Run the transform steps; the last two (`nps_aggregates`, `social_pulse`)
+/// stay views, read once by the writer.
+pub async fn run_steps(ctx: &SessionContext, params: &ParamValues, materialize: bool) -> Result<()> {
+    for step in STEPS {
+        let df = plan(ctx, step.file, step.sql, params).await?;
+        register(ctx, step.output, df, materialize && step.materialize).await?;
+    }
+    Ok(())
+}
+
+/// The logical and physical plans of a planned step, as text.
+pub async fn explain_text(name: &str, df: DataFrame) -> Result<String> {
+    let batches = df
+        .explain(false, false)
+        .map_err(|e| Error::engine(name, e))?
+        .collect()
+        .await
+        .map_err(|e| Error::engine(name, e))?;
+    let table = arrow::util::pretty::pretty_format_batches(&batches)?;
+    Ok(format!("=== {name} ===\n{table}\n"))
+}
