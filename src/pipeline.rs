@@ -235,7 +235,7 @@ fn new_run_id() -> String {
     let nanos = now.timestamp_subsec_nanos();
     format!(
         "{}-{:08x}",
-        now.format("%Y%m%dT%H%M%SZ"),
+        now.format("%Y%m%dT%H%M%S%.3fZ"),
         nanos ^ std::process::id().rotate_left(16)
     )
 }

@@ -1,1 +1,8 @@
+//! Integration tests: one binary, so the DataFusion-heavy crate links once.
+//! They run the real `pulsetier` binary (or the library) on the bundled
+//! fixtures, on copies of them with faults added, and on `memory://`.
 
+mod common;
+mod cli;
+mod expected;
+mod publish;

@@ -1,0 +1,156 @@
+//! Shared helpers: temp folders, fixture copies, running the binary,
+//! reading published Parquet back as text rows.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+pub const DATE: &str = "2026-03-10";
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixtures() -> PathBuf {
+    repo().join("fixtures/input")
+}
+
+/// A fresh, empty folder under the target dir (kept for inspection).
+pub fn temp_dir(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = repo().join("target/it-tmp").join(format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A private copy of the fixtures, to add faults to.
+pub fn fixture_copy(name: &str) -> PathBuf {
+    let dir = temp_dir(name).join("input");
+    copy_dir(&fixtures(), &dir);
+    dir
+}
+
+/// Run the binary with arguments; logs quiet unless the test fails.
+pub fn pulsetier(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pulsetier"))
+        .args(args)
+        .current_dir(repo())
+        .env_remove("RUST_LOG")
+        .env("PULSETIER_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+pub fn run(input: &Path, output: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "--date",
+        DATE,
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    pulsetier(&args)
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn assert_exit(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "exit code; stderr:\n{}\nstdout:\n{}",
+        stderr(o),
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(!stderr(o).contains("panicked"), "{}", stderr(o));
+}
+
+/// All batches of every `part-*.parquet` of a partition, in file order.
+pub fn read_partition(dir: &Path) -> Vec<RecordBatch> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(fs::File::open(f).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        out.extend(reader.map(|b| b.unwrap()));
+    }
+    out
+}
+
+/// Rows of a partition as text (header first), for equality checks.
+pub fn partition_text(out: &Path, table: &str) -> String {
+    let dir = out.join(table).join(format!("snapshot_date={DATE}"));
+    arrow::util::pretty::pretty_format_batches(&read_partition(&dir))
+        .unwrap()
+        .to_string()
+}
+
+/// Every file under a folder with its bytes, sorted by path (manifests excluded).
+pub fn snapshot_tree(root: &Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.push((rel, fs::read(&p).unwrap()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, root, &mut out);
+    out.retain(|(p, _)| !p.starts_with("_manifests"));
+    out.sort();
+    out
+}
+
+/// The manifests written under an output root, parsed.
+pub fn manifests(out: &Path) -> Vec<serde_json::Value> {
+    let dir = out.join("_manifests").join(format!("snapshot_date={DATE}"));
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+        .iter()
+        .map(|f| serde_json::from_slice(&fs::read(f).unwrap()).unwrap())
+        .collect()
+}
