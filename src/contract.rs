@@ -69,7 +69,10 @@ impl Kind {
             return self == Kind::Str && Kind::Str.accepts(value);
         }
         match self {
-            Kind::Str => matches!(dt, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View),
+            Kind::Str => matches!(
+                dt,
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            ),
             Kind::Int => dt.is_integer(),
             Kind::Number | Kind::Money => {
                 dt.is_integer()
@@ -239,8 +242,8 @@ impl TableSpec {
 /// readable Parquet is a contract violation naming the file.
 #[allow(deprecated)] // ParquetObjectReader: still the simplest footer reader over object_store
 pub async fn file_schema(loc: &Location, table: &str, file: &InputFile) -> Result<SchemaRef> {
-    let reader = ParquetObjectReader::new(loc.store.clone(), file.path.clone())
-        .with_file_size(file.size);
+    let reader =
+        ParquetObjectReader::new(loc.store.clone(), file.path.clone()).with_file_size(file.size);
     match ParquetRecordBatchStreamBuilder::new(reader).await {
         Ok(builder) => Ok(builder.schema().clone()),
         Err(e) => Err(Error::UnreadableFile {
@@ -305,9 +308,8 @@ async fn typed_file(
         .map_err(|e| Error::engine(format!("{}: read {}", spec.name, file.url), e))?;
     let mut exprs: Vec<Expr> = Vec::new();
     for (name, kind) in spec.columns {
-        let field = find_field(schema, name).ok_or_else(|| {
-            Error::Internal(format!("column {name} vanished from {}", file.url))
-        })?;
+        let field = find_field(schema, name)
+            .ok_or_else(|| Error::Internal(format!("column {name} vanished from {}", file.url)))?;
         let c = Expr::Column(Column::from_name(field.name()));
         let typed = match kind {
             Kind::Str => cast(c, DataType::Utf8),
@@ -331,7 +333,12 @@ async fn typed_file(
         exprs.push(typed.alias(alias));
     }
     exprs.push(lit(file.url.clone()).alias("source_file"));
-    exprs.push(lit(ScalarValue::Date32(Some(days_since_epoch(file.snapshot_date)))).alias("snapshot_date"));
+    exprs.push(
+        lit(ScalarValue::Date32(Some(days_since_epoch(
+            file.snapshot_date,
+        ))))
+        .alias("snapshot_date"),
+    );
     df.select(exprs)
         .map_err(|e| Error::engine(format!("{}: typed view of {}", spec.name, file.url), e))
 }
@@ -350,7 +357,11 @@ pub struct CheckedFiles {
 }
 
 /// Check every file of a table against the contract (footer reads only).
-pub async fn check_files(loc: &Location, spec: &TableSpec, files: Vec<InputFile>) -> Result<CheckedFiles> {
+pub async fn check_files(
+    loc: &Location,
+    spec: &TableSpec,
+    files: Vec<InputFile>,
+) -> Result<CheckedFiles> {
     let mut out = Vec::with_capacity(files.len());
     for file in files {
         let schema = file_schema(loc, spec.name, &file).await?;
@@ -361,7 +372,11 @@ pub async fn check_files(loc: &Location, spec: &TableSpec, files: Vec<InputFile>
 }
 
 /// Register `raw_<table>`: the union of the typed views of all files.
-pub async fn register_raw(ctx: &SessionContext, spec: &TableSpec, files: &CheckedFiles) -> Result<()> {
+pub async fn register_raw(
+    ctx: &SessionContext,
+    spec: &TableSpec,
+    files: &CheckedFiles,
+) -> Result<()> {
     let mut union: Option<DataFrame> = None;
     for (file, schema) in &files.files {
         let df = typed_file(ctx, spec, file, schema).await?;
@@ -375,7 +390,9 @@ pub async fn register_raw(ctx: &SessionContext, spec: &TableSpec, files: &Checke
     let df = match union {
         Some(df) => df,
         None => ctx
-            .read_batch(arrow::record_batch::RecordBatch::new_empty(spec.raw_schema()))
+            .read_batch(arrow::record_batch::RecordBatch::new_empty(
+                spec.raw_schema(),
+            ))
             .map_err(|e| Error::engine(spec.name, e))?,
     };
     let name = format!("raw_{}", spec.name);
@@ -418,7 +435,13 @@ mod tests {
         let err = check_schema(&INFLUENCE, "file:///x/f.parquet", &schema).unwrap_err();
         let msg = err.to_string();
         assert_eq!(err.exit_code(), 3);
-        for part in ["influence_scores", "file:///x/f.parquet", "score", "number", "Utf8"] {
+        for part in [
+            "influence_scores",
+            "file:///x/f.parquet",
+            "score",
+            "number",
+            "Utf8",
+        ] {
             assert!(msg.contains(part), "{msg} lacks {part}");
         }
         let schema = Schema::new(vec![
@@ -426,7 +449,12 @@ mod tests {
             Field::new("provider", DataType::Utf8, true),
             Field::new("score", DataType::Int32, true),
         ]);
-        let msg = check_schema(&INFLUENCE, "f", &schema).unwrap_err().to_string();
-        assert!(msg.contains("scored_at") && msg.contains("missing"), "{msg}");
+        let msg = check_schema(&INFLUENCE, "f", &schema)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("scored_at") && msg.contains("missing"),
+            "{msg}"
+        );
     }
 }

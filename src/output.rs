@@ -10,9 +10,9 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use datafusion::physical_plan::SendableRecordBatchStream;
 use futures::StreamExt;
+use object_store::buffered::BufWriter;
 use object_store::path::Path;
 use object_store::ObjectStoreExt;
-use object_store::buffered::BufWriter;
 use parquet::arrow::async_writer::AsyncArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -153,7 +153,11 @@ pub fn conform(batch: &RecordBatch, target: &SchemaRef, what: &str) -> Result<Re
                 field.name()
             )));
         }
-        cols.push(cast_with_options(batch.column(i), field.data_type(), &opts)?);
+        cols.push(cast_with_options(
+            batch.column(i),
+            field.data_type(),
+            &opts,
+        )?);
     }
     Ok(RecordBatch::try_new(target.clone(), cols)?)
 }
@@ -189,7 +193,10 @@ pub async fn write_parts(
             };
             let room = layout.rows_per_file - *rows as usize;
             let take = room.min(batch.num_rows());
-            writer.write(&batch.slice(0, take)).await.map_err(|e| storage_err(loc, dir, e))?;
+            writer
+                .write(&batch.slice(0, take))
+                .await
+                .map_err(|e| storage_err(loc, dir, e))?;
             *rows += take as u64;
             batch = batch.slice(take, batch.num_rows() - take);
             if *rows as usize >= layout.rows_per_file {

@@ -72,21 +72,26 @@ fn elapsed_ms(t: Instant) -> u64 {
 
 /// Open the locations, resolve D, list and check every input file, and
 /// register the typed views and checked tables.
-async fn prepare(cfg: &RunConfig, timings: &mut BTreeMap<String, u64>, materialize: bool) -> Result<Prepared> {
+async fn prepare(
+    cfg: &RunConfig,
+    timings: &mut BTreeMap<String, u64>,
+    materialize: bool,
+) -> Result<Prepared> {
     let s = &cfg.settings;
     s.validate()?;
     let no_options = HashMap::new();
     let input = Location::open(&s.input, &no_options)?;
     let output = Location::open(&s.output, &no_options)?;
-    let date = match cfg.date {
-        Some(d) => d,
-        None => input.newest_partition("accounts").await?.ok_or_else(|| {
-            Error::MissingPartition {
-                table: "accounts".into(),
-                url: input.display(&input.child(&["accounts", "snapshot_date=*"])),
-            }
-        })?,
-    };
+    let date =
+        match cfg.date {
+            Some(d) => d,
+            None => input.newest_partition("accounts").await?.ok_or_else(|| {
+                Error::MissingPartition {
+                    table: "accounts".into(),
+                    url: input.display(&input.child(&["accounts", "snapshot_date=*"])),
+                }
+            })?,
+        };
     info!(snapshot_date = %date, input = %input.display(&input.prefix), output = %output.display(&output.prefix), "run");
     let ctx = transform::session(s)?;
     input.register(&ctx);
@@ -206,7 +211,10 @@ fn quality_gate(inputs: &BTreeMap<String, InputStats>, limit: f64) -> Option<Err
 }
 
 /// The rejects of a table, in `_rejects/<table>` shape and order.
-async fn rejects_frame(ctx: &SessionContext, spec: &TableSpec) -> Result<datafusion::dataframe::DataFrame> {
+async fn rejects_frame(
+    ctx: &SessionContext,
+    spec: &TableSpec,
+) -> Result<datafusion::dataframe::DataFrame> {
     let name = format!("checked_{}", spec.name);
     let mut cols: Vec<Expr> = spec.columns.iter().map(|(c, _)| col(*c)).collect();
     cols.push(col("reject_reason"));
@@ -319,7 +327,15 @@ pub async fn execute(cfg: &RunConfig, mode: Mode) -> Result<Report> {
             .execute_stream()
             .await
             .map_err(|e| Error::engine(&table, e))?;
-        let files = output::write_parts(&p.output, &staging.table_dir(&table), stream, &spec.reject_schema(), layout, &table).await?;
+        let files = output::write_parts(
+            &p.output,
+            &staging.table_dir(&table),
+            stream,
+            &spec.reject_schema(),
+            layout,
+            &table,
+        )
+        .await?;
         staged.push((table, files));
     }
     if gate.is_none() {
@@ -332,7 +348,15 @@ pub async fn execute(cfg: &RunConfig, mode: Mode) -> Result<Report> {
                 .execute_stream()
                 .await
                 .map_err(|e| Error::engine(table, e))?;
-            let files = output::write_parts(&p.output, &staging.table_dir(table), stream, &schema, layout, table).await?;
+            let files = output::write_parts(
+                &p.output,
+                &staging.table_dir(table),
+                stream,
+                &schema,
+                layout,
+                table,
+            )
+            .await?;
             staged.push((table.to_string(), files));
         }
     }
@@ -364,7 +388,9 @@ pub async fn execute(cfg: &RunConfig, mode: Mode) -> Result<Report> {
     }
     manifest.finished_at = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
     manifest.timings_ms = timings;
-    let path = partition_path(&p.output, "_manifests", p.date).clone().join(format!("{run_id}.json"));
+    let path = partition_path(&p.output, "_manifests", p.date)
+        .clone()
+        .join(format!("{run_id}.json"));
     commit::put_bytes(&p.output, &path, serde_json::to_vec_pretty(&manifest)?).await?;
     info!(manifest = %p.output.display(&path), status = ?manifest.status, "manifest written");
     let _ = &p.input;
@@ -384,7 +410,10 @@ pub async fn explain(cfg: &RunConfig) -> Result<String> {
     let mut text = String::new();
     for spec in TABLES {
         let (file, _) = spec.check_sql;
-        let df = p.ctx.table(format!("checked_{}", spec.name).as_str()).await?;
+        let df = p
+            .ctx
+            .table(format!("checked_{}", spec.name).as_str())
+            .await?;
         text.push_str(&transform::explain_text(file, df).await?);
     }
     transform::run_steps(&p.ctx, &p.params, false).await?;

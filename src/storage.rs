@@ -70,8 +70,8 @@ pub fn to_url(text: &str) -> Result<Url> {
         return Url::parse(text)
             .map_err(|e| Error::Usage(format!("invalid URL {}: {e}", redact(text))));
     }
-    let abs = std::path::absolute(text)
-        .map_err(|e| Error::Usage(format!("invalid path {text}: {e}")))?;
+    let abs =
+        std::path::absolute(text).map_err(|e| Error::Usage(format!("invalid path {text}: {e}")))?;
     Url::from_directory_path(&abs)
         .map_err(|_| Error::Usage(format!("invalid path {}", abs.display())))
 }
@@ -89,9 +89,10 @@ impl Location {
             "file" => Arc::new(object_store::local::LocalFileSystem::new()),
             "memory" => memory_store(url.authority()),
             _ => {
-                let (store, _) = object_store::parse_url_opts(&url, options.iter()).map_err(
-                    |e| Error::Usage(format!("unsupported location {}: {e}", redact(text))),
-                )?;
+                let (store, _) =
+                    object_store::parse_url_opts(&url, options.iter()).map_err(|e| {
+                        Error::Usage(format!("unsupported location {}: {e}", redact(text)))
+                    })?;
                 Arc::from(store)
             }
         };

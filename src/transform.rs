@@ -91,13 +91,26 @@ pub fn params(date: NaiveDate, s: &Settings) -> ParamValues {
     let days_back = |n: u32| date - chrono::Days::new(u64::from(n.saturating_sub(1)));
     let w = &s.scoring;
     let f = |v: f64| ScalarValue::Float64(Some(v));
-    let total = w.weight_spend + w.weight_payment + w.weight_services + w.weight_tenure + w.weight_influence;
+    let total = w.weight_spend
+        + w.weight_payment
+        + w.weight_services
+        + w.weight_tenure
+        + w.weight_influence;
     let map: HashMap<String, ScalarValue> = [
         ("ws", ScalarValue::Utf8(Some(" \t\n\r".into()))),
-        ("snapshot_date", ScalarValue::Date32(Some(days_since_epoch(date)))),
-        ("mentions_start", day_start(days_back(s.windows.mentions_days))),
+        (
+            "snapshot_date",
+            ScalarValue::Date32(Some(days_since_epoch(date))),
+        ),
+        (
+            "mentions_start",
+            day_start(days_back(s.windows.mentions_days)),
+        ),
         ("surveys_start", day_start(days_back(s.windows.nps_days))),
-        ("influence_start", day_start(days_back(s.windows.influence_max_age_days))),
+        (
+            "influence_start",
+            day_start(days_back(s.windows.influence_max_age_days)),
+        ),
         ("window_end", day_start(date + chrono::Days::new(1))),
         ("w_spend", f(w.weight_spend)),
         ("w_payment", f(w.weight_payment)),
@@ -111,7 +124,10 @@ pub fn params(date: NaiveDate, s: &Settings) -> ParamValues {
         ("influencer_threshold", f(w.influencer_threshold)),
         ("positive_sentiment", f(w.positive_sentiment)),
         ("negative_sentiment", f(w.negative_sentiment)),
-        ("min_responses", ScalarValue::Int64(Some(s.quality.min_responses))),
+        (
+            "min_responses",
+            ScalarValue::Int64(Some(s.quality.min_responses)),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -138,7 +154,12 @@ pub fn session(s: &Settings) -> Result<SessionContext> {
 }
 
 /// Plan one SQL step with bound parameters.
-pub async fn plan(ctx: &SessionContext, file: &str, sql: &str, params: &ParamValues) -> Result<DataFrame> {
+pub async fn plan(
+    ctx: &SessionContext,
+    file: &str,
+    sql: &str,
+    params: &ParamValues,
+) -> Result<DataFrame> {
     let df = ctx.sql(sql).await.map_err(|e| Error::engine(file, e))?;
     df.with_param_values(params.clone())
         .map_err(|e| Error::engine(file, e))
@@ -146,7 +167,12 @@ pub async fn plan(ctx: &SessionContext, file: &str, sql: &str, params: &ParamVal
 
 /// Register a step's result under `name`: computed once and kept
 /// (`materialize`) or as a view planned into each reader.
-pub async fn register(ctx: &SessionContext, name: &str, df: DataFrame, materialize: bool) -> Result<()> {
+pub async fn register(
+    ctx: &SessionContext,
+    name: &str,
+    df: DataFrame,
+    materialize: bool,
+) -> Result<()> {
     let provider = if materialize {
         df.cache()
             .await
@@ -161,7 +187,12 @@ pub async fn register(ctx: &SessionContext, name: &str, df: DataFrame, materiali
 }
 
 /// Run a table's check step (`sql/0*_check_*.sql`) into `checked_<table>`.
-pub async fn run_check(ctx: &SessionContext, spec: &TableSpec, params: &ParamValues, materialize: bool) -> Result<()> {
+pub async fn run_check(
+    ctx: &SessionContext,
+    spec: &TableSpec,
+    params: &ParamValues,
+    materialize: bool,
+) -> Result<()> {
     let (file, sql) = spec.check_sql;
     let df = plan(ctx, file, sql, params).await?;
     register(ctx, &format!("checked_{}", spec.name), df, materialize).await
@@ -169,7 +200,11 @@ pub async fn run_check(ctx: &SessionContext, spec: &TableSpec, params: &ParamVal
 
 /// Run the transform steps; the last two (`nps_aggregates`, `social_pulse`)
 /// stay views, read once by the writer.
-pub async fn run_steps(ctx: &SessionContext, params: &ParamValues, materialize: bool) -> Result<()> {
+pub async fn run_steps(
+    ctx: &SessionContext,
+    params: &ParamValues,
+    materialize: bool,
+) -> Result<()> {
     for step in STEPS {
         let df = plan(ctx, step.file, step.sql, params).await?;
         register(ctx, step.output, df, materialize && step.materialize).await?;

@@ -19,9 +19,17 @@ fn write_accounts_file(path: &Path, drop: Option<&str>, spend_type: DataType) {
     let mut fields = Vec::new();
     let mut cols: Vec<ArrayRef> = Vec::new();
     for name in [
-        "account_id", "segment", "region", "plan", "status", "signup_date",
-        "monthly_spend", "services_count", "invoices_due_12m",
-        "invoices_paid_on_time_12m", "social_handle",
+        "account_id",
+        "segment",
+        "region",
+        "plan",
+        "status",
+        "signup_date",
+        "monthly_spend",
+        "services_count",
+        "invoices_due_12m",
+        "invoices_paid_on_time_12m",
+        "social_handle",
     ] {
         if Some(name) == drop {
             continue;
@@ -48,7 +56,8 @@ fn write_accounts_file(path: &Path, drop: Option<&str>, spend_type: DataType) {
         cols.push(col);
     }
     let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap();
-    let mut w = ArrowWriter::try_new(fs::File::create(path).unwrap(), batch.schema(), None).unwrap();
+    let mut w =
+        ArrowWriter::try_new(fs::File::create(path).unwrap(), batch.schema(), None).unwrap();
     w.write(&batch).unwrap();
     w.close().unwrap();
 }
@@ -63,10 +72,16 @@ fn success_prints_where_the_outputs_are() {
     let o = run(&fixtures(), &out, &[]);
     assert_exit(&o, 0);
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("published snapshot_date=2026-03-10"), "{stdout}");
+    assert!(
+        stdout.contains("published snapshot_date=2026-03-10"),
+        "{stdout}"
+    );
     assert!(stdout.contains(out.to_str().unwrap()), "{stdout}");
     for t in ["customer_tiers", "nps_aggregates", "social_pulse"] {
-        assert!(out.join(t).join(format!("snapshot_date={DATE}/_SUCCESS")).exists());
+        assert!(out
+            .join(t)
+            .join(format!("snapshot_date={DATE}/_SUCCESS"))
+            .exists());
     }
 }
 
@@ -74,11 +89,19 @@ fn success_prints_where_the_outputs_are() {
 fn usage_errors_exit_2() {
     let o = pulsetier(&["frobnicate"]);
     assert_exit(&o, 2);
-    assert!(stderr(&o).contains("unrecognized subcommand"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unrecognized subcommand"),
+        "{}",
+        stderr(&o)
+    );
 
     let o = pulsetier(&["run", "--date", "2026-02-30"]);
     assert_exit(&o, 2);
-    assert!(stderr(&o).contains("invalid date \"2026-02-30\""), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("invalid date \"2026-02-30\""),
+        "{}",
+        stderr(&o)
+    );
 
     let o = pulsetier(&["run", "--max-reject-ratio", "1.5"]);
     assert_exit(&o, 2);
@@ -89,21 +112,33 @@ fn usage_errors_exit_2() {
 fn missing_accounts_partition_exits_3_and_names_it() {
     let out = temp_dir("cli-missing");
     let o = pulsetier(&[
-        "run", "--date", "2026-03-11", "--input", fixtures().to_str().unwrap(),
-        "--output", out.to_str().unwrap(),
+        "run",
+        "--date",
+        "2026-03-11",
+        "--input",
+        fixtures().to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
     ]);
     assert_exit(&o, 3);
     let err = stderr(&o);
     assert!(err.contains("table accounts"), "{err}");
     assert!(err.contains("accounts/snapshot_date=2026-03-11"), "{err}");
-    assert!(fs::read_dir(&out).unwrap().next().is_none(), "nothing written");
+    assert!(
+        fs::read_dir(&out).unwrap().next().is_none(),
+        "nothing written"
+    );
 }
 
 #[test]
 fn schema_mismatch_exits_3_naming_table_file_column_and_types() {
     let input = fixture_copy("cli-schema");
     let out = input.parent().unwrap().join("out");
-    write_accounts_file(&accounts_dir(&input).join("part-9.parquet"), None, DataType::Utf8);
+    write_accounts_file(
+        &accounts_dir(&input).join("part-9.parquet"),
+        None,
+        DataType::Utf8,
+    );
     let o = run(&input, &out, &[]);
     assert_exit(&o, 3);
     let err = stderr(&o);
@@ -123,11 +158,18 @@ fn schema_mismatch_exits_3_naming_table_file_column_and_types() {
 fn missing_column_exits_3() {
     let input = fixture_copy("cli-missing-col");
     let out = input.parent().unwrap().join("out");
-    write_accounts_file(&accounts_dir(&input).join("part-9.parquet"), Some("status"), DataType::Float64);
+    write_accounts_file(
+        &accounts_dir(&input).join("part-9.parquet"),
+        Some("status"),
+        DataType::Float64,
+    );
     let o = run(&input, &out, &[]);
     assert_exit(&o, 3);
     let err = stderr(&o);
-    assert!(err.contains("column status") && err.contains("found missing"), "{err}");
+    assert!(
+        err.contains("column status") && err.contains("found missing"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -140,7 +182,10 @@ fn unreadable_parquet_exits_3_naming_the_file() {
     let o = run(&input, &out, &[]);
     assert_exit(&o, 3);
     let err = stderr(&o);
-    assert!(err.contains("table mentions") && err.contains("broken.parquet"), "{err}");
+    assert!(
+        err.contains("table mentions") && err.contains("broken.parquet"),
+        "{err}"
+    );
     assert!(err.contains("not readable Parquet"), "{err}");
 }
 
@@ -156,16 +201,25 @@ fn quality_gate_exits_4_and_keeps_the_published_partition() {
     let o = run(&fixtures(), &out, &["--max-reject-ratio", "0.01"]);
     assert_exit(&o, 4);
     let err = stderr(&o);
-    assert!(err.contains("quality gate: table accounts: 11 of 228 rows rejected"), "{err}");
+    assert!(
+        err.contains("quality gate: table accounts: 11 of 228 rows rejected"),
+        "{err}"
+    );
     let after: Vec<_> = snapshot_tree(&out)
         .into_iter()
         .filter(|(p, _)| !p.starts_with("_rejects"))
         .collect();
-    assert_eq!(before, after, "outputs must be byte-identical after a failed gate");
+    assert_eq!(
+        before, after,
+        "outputs must be byte-identical after a failed gate"
+    );
     // rejects and a manifest are still written
     let ms = manifests(&out);
     assert_eq!(ms.len(), 2);
-    let failed = ms.iter().find(|m| m["status"] == "quality_gate_failed").unwrap();
+    let failed = ms
+        .iter()
+        .find(|m| m["status"] == "quality_gate_failed")
+        .unwrap();
     assert_eq!(failed["exit_code"], 4);
     assert_eq!(failed["inputs"]["accounts"]["rejected"], 11);
     assert_eq!(failed["outputs"]["customer_tiers"], serde_json::Value::Null);
@@ -176,8 +230,13 @@ fn quality_gate_exits_4_and_keeps_the_published_partition() {
 fn validate_writes_nothing() {
     let out = temp_dir("cli-validate");
     let o = pulsetier(&[
-        "validate", "--date", DATE, "--input", fixtures().to_str().unwrap(),
-        "--output", out.join("o").to_str().unwrap(),
+        "validate",
+        "--date",
+        DATE,
+        "--input",
+        fixtures().to_str().unwrap(),
+        "--output",
+        out.join("o").to_str().unwrap(),
     ]);
     assert_exit(&o, 0);
     assert!(!out.join("o").exists());
@@ -187,12 +246,23 @@ fn validate_writes_nothing() {
 
 #[test]
 fn explain_prints_every_step_plan() {
-    let o = pulsetier(&["explain", "--date", DATE, "--input", fixtures().to_str().unwrap()]);
+    let o = pulsetier(&[
+        "explain",
+        "--date",
+        DATE,
+        "--input",
+        fixtures().to_str().unwrap(),
+    ]);
     assert_exit(&o, 0);
     let text = String::from_utf8_lossy(&o.stdout);
     for step in [
-        "01_check_accounts.sql", "04_check_influence_scores.sql", "20_customer_tiers.sql",
-        "21_nps_aggregates.sql", "22_social_pulse.sql", "logical_plan", "physical_plan",
+        "01_check_accounts.sql",
+        "04_check_influence_scores.sql",
+        "20_customer_tiers.sql",
+        "21_nps_aggregates.sql",
+        "22_social_pulse.sql",
+        "logical_plan",
+        "physical_plan",
     ] {
         assert!(text.contains(step), "{step} missing from explain");
     }

@@ -111,14 +111,6 @@ pub fn read_partition(dir: &Path) -> Vec<RecordBatch> {
     out
 }
 
-/// Rows of a partition as text (header first), for equality checks.
-pub fn partition_text(out: &Path, table: &str) -> String {
-    let dir = out.join(table).join(format!("snapshot_date={DATE}"));
-    arrow::util::pretty::pretty_format_batches(&read_partition(&dir))
-        .unwrap()
-        .to_string()
-}
-
 /// Every file under a folder with its bytes, sorted by path (manifests excluded).
 pub fn snapshot_tree(root: &Path) -> Vec<(String, Vec<u8>)> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {

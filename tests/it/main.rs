@@ -2,7 +2,7 @@
 //! They run the real `pulsetier` binary (or the library) on the bundled
 //! fixtures, on copies of them with faults added, and on `memory://`.
 
-mod common;
 mod cli;
+mod common;
 mod expected;
 mod publish;

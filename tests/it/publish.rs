@@ -19,7 +19,9 @@ fn rerun_gives_identical_files_and_removes_stale_ones() {
     let out = temp_dir("rerun");
     assert_exit(&run(&fixtures(), &out, &[]), 0);
     let first = snapshot_tree(&out);
-    assert!(first.iter().any(|(p, _)| p.ends_with("customer_tiers/snapshot_date=2026-03-10/part-00000.parquet")));
+    assert!(first
+        .iter()
+        .any(|(p, _)| p.ends_with("customer_tiers/snapshot_date=2026-03-10/part-00000.parquet")));
 
     // A stale part file of an "earlier run" and another date's partition.
     let part = out.join(format!("customer_tiers/snapshot_date={DATE}"));
@@ -29,16 +31,27 @@ fn rerun_gives_identical_files_and_removes_stale_ones() {
     fs::write(other.join("part-00000.parquet"), b"other date").unwrap();
     fs::write(other.join("_SUCCESS"), b"").unwrap();
     // Leftover staging of a killed run of the same date.
-    let leftover = out.join(format!("_staging/snapshot_date={DATE}/killed-run/customer_tiers"));
+    let leftover = out.join(format!(
+        "_staging/snapshot_date={DATE}/killed-run/customer_tiers"
+    ));
     fs::create_dir_all(&leftover).unwrap();
     fs::write(leftover.join("part-00000.parquet"), b"half").unwrap();
 
     assert_exit(&run(&fixtures(), &out, &[]), 0);
     let mut second = snapshot_tree(&out);
     second.retain(|(p, _)| !p.contains("2026-03-09"));
-    assert_eq!(first, second, "same inputs must give byte-identical outputs, stale files gone");
-    assert_eq!(fs::read(other.join("part-00000.parquet")).unwrap(), b"other date");
-    assert!(!out.join("_staging").exists(), "staging is removed after a run");
+    assert_eq!(
+        first, second,
+        "same inputs must give byte-identical outputs, stale files gone"
+    );
+    assert_eq!(
+        fs::read(other.join("part-00000.parquet")).unwrap(),
+        b"other date"
+    );
+    assert!(
+        !out.join("_staging").exists(),
+        "staging is removed after a run"
+    );
     assert_eq!(manifests(&out).len(), 2);
 }
 
@@ -53,22 +66,39 @@ fn manifest_describes_the_run() {
     assert_eq!(m["snapshot_date"], DATE);
     assert_eq!(m["config"]["windows"]["mentions_days"], 30);
     // accounts reads exactly partition D
-    assert_eq!(m["inputs"]["accounts"]["partitions_read"], serde_json::json!([DATE]));
+    assert_eq!(
+        m["inputs"]["accounts"]["partitions_read"],
+        serde_json::json!([DATE])
+    );
     let files = m["inputs"]["accounts"]["files"].as_array().unwrap();
-    assert!(files.iter().all(|f| f["path"].as_str().unwrap().contains("snapshot_date=2026-03-10/")));
+    assert!(files.iter().all(|f| f["path"]
+        .as_str()
+        .unwrap()
+        .contains("snapshot_date=2026-03-10/")));
     assert!(files.iter().all(|f| f["size"].as_u64().unwrap() > 0));
     // mentions never reads the partition before its window
-    let mention_parts = m["inputs"]["mentions"]["partitions_read"].as_array().unwrap();
+    let mention_parts = m["inputs"]["mentions"]["partitions_read"]
+        .as_array()
+        .unwrap();
     assert!(!mention_parts.iter().any(|d| d == "2026-02-08"));
     let tiers = &m["outputs"]["customer_tiers"];
     assert_eq!(tiers["committed"], true);
     assert_eq!(tiers["files"][0]["name"], "part-00000.parquet");
-    for stage in ["list_and_check_files", "check_rows", "transform", "write_staging", "publish"] {
+    for stage in [
+        "list_and_check_files",
+        "check_rows",
+        "transform",
+        "write_staging",
+        "publish",
+    ] {
         assert!(m["timings_ms"][stage].is_u64(), "timing {stage}");
     }
 }
 
-async fn read_memory_partition(store: &dyn ObjectStore, dir: &str) -> Vec<arrow::record_batch::RecordBatch> {
+async fn read_memory_partition(
+    store: &dyn ObjectStore,
+    dir: &str,
+) -> Vec<arrow::record_batch::RecordBatch> {
     let mut paths: Vec<ObjPath> = store
         .list(Some(&ObjPath::from(dir)))
         .map_ok(|m| m.location)
@@ -80,7 +110,10 @@ async fn read_memory_partition(store: &dyn ObjectStore, dir: &str) -> Vec<arrow:
     let mut batches = Vec::new();
     for p in paths {
         let bytes: Bytes = store.get(&p).await.unwrap().bytes().await.unwrap();
-        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes).unwrap().build().unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
+            .unwrap()
+            .build()
+            .unwrap();
         batches.extend(reader.map(|b| b.unwrap()));
     }
     batches
@@ -98,7 +131,9 @@ fn text_without_source(batches: &[arrow::record_batch::RecordBatch]) -> String {
             Err(_) => b.clone(),
         })
         .collect();
-    arrow::util::pretty::pretty_format_batches(&projected).unwrap().to_string()
+    arrow::util::pretty::pretty_format_batches(&projected)
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,9 +147,16 @@ async fn memory_store_run_matches_local_run() {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                let rel = p.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+                let rel = p
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
                 store
-                    .put(&ObjPath::from(format!("in/{rel}")), fs::read(&p).unwrap().into())
+                    .put(
+                        &ObjPath::from(format!("in/{rel}")),
+                        fs::read(&p).unwrap().into(),
+                    )
                     .await
                     .unwrap();
             }
@@ -134,13 +176,21 @@ async fn memory_store_run_matches_local_run() {
 
     let local = temp_dir("memory-vs-local");
     assert_exit(&run(&fixtures(), &local, &[]), 0);
-    for t in ["customer_tiers", "nps_aggregates", "social_pulse", "_rejects/mentions"] {
-        let mem = read_memory_partition(store.as_ref(), &format!("out/{t}/snapshot_date={DATE}")).await;
+    for t in [
+        "customer_tiers",
+        "nps_aggregates",
+        "social_pulse",
+        "_rejects/mentions",
+    ] {
+        let mem =
+            read_memory_partition(store.as_ref(), &format!("out/{t}/snapshot_date={DATE}")).await;
         let loc = read_partition(&local.join(t).join(format!("snapshot_date={DATE}")));
         assert!(!mem.is_empty());
         assert_eq!(text_without_source(&mem), text_without_source(&loc), "{t}");
         assert!(store
-            .head(&ObjPath::from(format!("out/{t}/snapshot_date={DATE}/_SUCCESS")))
+            .head(&ObjPath::from(format!(
+                "out/{t}/snapshot_date={DATE}/_SUCCESS"
+            )))
             .await
             .is_ok());
     }
