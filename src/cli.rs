@@ -31,12 +31,20 @@ pub enum Command {
     Config(RunArgs),
 }
 
-/// Options shared by the commands that work on one snapshot date.
+/// Options of the commands that work on one snapshot date.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// Snapshot date D (YYYY-MM-DD). Default: the newest accounts partition under the input.
     #[arg(long, env = "PULSETIER_DATE")]
     pub date: Option<String>,
+    /// Locations, config file and tunables.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Options shared by every command that reads inputs and writes outputs.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
     /// Input root URL or path [default: fixtures/input].
     #[arg(long, env = "PULSETIER_INPUT")]
     pub input: Option<String>,
@@ -87,6 +95,17 @@ impl TryFrom<RunArgs> for RunConfig {
     type Error = Error;
 
     fn try_from(a: RunArgs) -> Result<RunConfig> {
+        let settings = Settings::try_from(a.common)?;
+        let date = a.date.as_deref().map(parse_date).transpose()?;
+        Ok(RunConfig { date, settings })
+    }
+}
+
+impl TryFrom<CommonArgs> for Settings {
+    type Error = Error;
+
+    /// Defaults < TOML file < environment/flags (clap has already merged those two).
+    fn try_from(a: CommonArgs) -> Result<Settings> {
         let mut s = match &a.config {
             Some(path) => Settings::from_toml_file(path)?,
             None => Settings::default(),
@@ -115,8 +134,7 @@ impl TryFrom<RunArgs> for RunConfig {
             row_group_size => s.engine.row_group_size,
         }
         s.validate()?;
-        let date = a.date.as_deref().map(parse_date).transpose()?;
-        Ok(RunConfig { date, settings: s })
+        Ok(s)
     }
 }
 

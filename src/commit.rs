@@ -118,6 +118,23 @@ pub async fn is_committed(out: &Location, table: &str, date: NaiveDate) -> Resul
     }
 }
 
+/// Test hook for crash and signal tests: `PULSETIER_TEST_PAUSE_MS` makes
+/// the run wait that long once everything is staged and between the steps
+/// of every publish, so a signal can land there. Unset (always, in
+/// production) it costs nothing.
+pub async fn test_pause() {
+    static PAUSE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let ms = *PAUSE.get_or_init(|| {
+        std::env::var("PULSETIER_TEST_PAUSE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    });
+    if ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+}
+
 /// Publish a staged table into partition D (steps 1–4 above).
 pub async fn publish(
     out: &Location,
@@ -129,6 +146,7 @@ pub async fn publish(
     let target = partition_path(out, table, date);
     let marker = target.clone().join(SUCCESS);
     delete(out, &marker).await?;
+    test_pause().await;
     let source_dir = staging.table_dir(table);
     for f in files {
         let from = source_dir.clone().join(f.name.as_str());
@@ -141,6 +159,7 @@ pub async fn publish(
                 url: format!("{} -> {}", out.display(&from), out.display(&to)),
                 source,
             })?;
+        test_pause().await;
     }
     for obj in out.list(&target).await? {
         let keep = obj
@@ -151,6 +170,7 @@ pub async fn publish(
             delete(out, &obj.location).await?;
         }
     }
+    test_pause().await;
     out.store
         .put(&marker, PutPayload::new())
         .await

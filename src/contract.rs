@@ -319,7 +319,8 @@ async fn typed_file(
                 exprs.push(try_cast(c.clone(), kind.canonical()).alias(*name));
                 try_cast(c, DataType::Float64).alias(format!("{name}_f64"))
             }
-            Kind::Timestamp => cast(c, utc_micros()),
+            // a value past the µs range becomes NULL (then null_value:<col>), not an error
+            Kind::Timestamp => try_cast(c, utc_micros()),
             Kind::Date if matches!(field.data_type(), DataType::Timestamp(..)) => {
                 cast(cast(c, utc_micros()), DataType::Date32)
             }
@@ -369,6 +370,33 @@ pub async fn check_files(
         out.push((file, schema));
     }
     Ok(CheckedFiles { files: out })
+}
+
+/// Find the file behind a failure while reading a table: decode every file
+/// completely and return the first one that is not readable Parquet.
+/// Footers are checked up front; this catches damage inside the data pages.
+#[allow(deprecated)] // ParquetObjectReader: see `file_schema`
+pub async fn diagnose(loc: &Location, spec: &TableSpec, files: &CheckedFiles) -> Option<Error> {
+    use futures::TryStreamExt;
+    for (file, _) in &files.files {
+        let reader = ParquetObjectReader::new(loc.store.clone(), file.path.clone())
+            .with_file_size(file.size);
+        let result = match ParquetRecordBatchStreamBuilder::new(reader).await {
+            Ok(builder) => match builder.build() {
+                Ok(stream) => stream.try_for_each(|_| async { Ok(()) }).await,
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            return Some(Error::UnreadableFile {
+                table: spec.name.into(),
+                file: crate::storage::redact(&file.url),
+                message: e.to_string(),
+            });
+        }
+    }
+    None
 }
 
 /// Register `raw_<table>`: the union of the typed views of all files.

@@ -136,7 +136,8 @@ impl From<datafusion::error::DataFusionError> for Error {
 
 impl Error {
     /// The documented process exit code of this error: 1 internal or I/O,
-    /// 2 usage, 3 input contract violation, 4 quality gate.
+    /// 2 usage, 3 input contract violation, 4 quality gate; 130 / 143 when
+    /// stopped by SIGINT / SIGTERM (the shell convention, 128 + signal).
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) | Error::Config { .. } => 2,
@@ -144,6 +145,8 @@ impl Error {
             | Error::SchemaMismatch { .. }
             | Error::UnreadableFile { .. } => 3,
             Error::QualityGate { .. } => 4,
+            Error::Interrupted("SIGTERM") => 143,
+            Error::Interrupted(_) => 130,
             _ => 1,
         }
     }

@@ -36,6 +36,7 @@ fn main() -> ExitCode {
 }
 
 async fn dispatch(command: Command) -> pulsetier::Result<()> {
+    pulsetier::cancel::install_handlers();
     match command {
         Command::Run(args) => {
             let cfg = RunConfig::try_from(args)?;

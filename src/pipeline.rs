@@ -15,6 +15,11 @@ use datafusion::logical_expr::{case, col, lit, Expr, SortExpr};
 use datafusion::prelude::SessionContext;
 use tracing::info;
 
+use std::sync::Arc;
+
+use datafusion::execution::runtime_env::RuntimeEnv;
+
+use crate::cancel;
 use crate::commit::{self, Staging};
 use crate::config::{RunConfig, Settings};
 use crate::contract::{self, CheckedFiles, TableSpec, Window, TABLES};
@@ -46,7 +51,6 @@ pub struct Report {
 struct Prepared {
     ctx: SessionContext,
     date: NaiveDate,
-    input: Location,
     output: Location,
     inputs: BTreeMap<String, InputStats>,
     params: datafusion::common::ParamValues,
@@ -76,6 +80,7 @@ async fn prepare(
     cfg: &RunConfig,
     timings: &mut BTreeMap<String, u64>,
     materialize: bool,
+    runtime: Arc<RuntimeEnv>,
 ) -> Result<Prepared> {
     let s = &cfg.settings;
     s.validate()?;
@@ -93,7 +98,7 @@ async fn prepare(
             })?,
         };
     info!(snapshot_date = %date, input = %input.display(&input.prefix), output = %output.display(&output.prefix), "run");
-    let ctx = transform::session(s)?;
+    let ctx = transform::session(s, runtime);
     input.register(&ctx);
     output.register(&ctx);
 
@@ -136,13 +141,15 @@ async fn prepare(
     let params = transform::params(date, s);
     for (spec, files) in &checked {
         contract::register_raw(&ctx, spec, files).await?;
-        transform::run_check(&ctx, spec, &params, materialize).await?;
+        if let Err(e) = transform::run_check(&ctx, spec, &params, materialize).await {
+            // name the damaged file when a data page (not the footer) is bad
+            return Err(contract::diagnose(&input, spec, files).await.unwrap_or(e));
+        }
     }
     timings.insert("check_rows".into(), elapsed_ms(t));
     Ok(Prepared {
         ctx,
         date,
-        input,
         output,
         inputs,
         params,
@@ -248,23 +255,100 @@ fn new_run_id() -> String {
     )
 }
 
-/// Run (or validate) the pipeline for one snapshot date.
+/// Run (or validate) the pipeline for one snapshot date, on its own runtime.
 pub async fn execute(cfg: &RunConfig, mode: Mode) -> Result<Report> {
+    execute_in(cfg, mode, None).await
+}
+
+/// What a run has once every file is staged: ready to publish.
+struct Staged {
+    manifest: Manifest,
+    tables: Vec<(String, Vec<output::WrittenFile>)>,
+    gate: Option<Error>,
+    staging: Staging,
+    timings: BTreeMap<String, u64>,
+}
+
+/// Run (or validate) the pipeline for one snapshot date. `runtime` lets
+/// several runs share one memory pool (backfill `--concurrency`); `None`
+/// builds one from the settings. Everything before publishing is cancelled
+/// by SIGINT/SIGTERM (staging removed, nothing published); publishing is
+/// not interrupted.
+pub async fn execute_in(
+    cfg: &RunConfig,
+    mode: Mode,
+    runtime: Option<Arc<RuntimeEnv>>,
+) -> Result<Report> {
     let started = Utc::now();
     let run_id = new_run_id();
+    let runtime = match runtime {
+        Some(rt) => rt,
+        None => transform::runtime(&cfg.settings)?,
+    };
     let mut timings = BTreeMap::new();
-    let mut p = prepare(cfg, &mut timings, true).await?;
-    let s = &cfg.settings;
+    let p = tokio::select! {
+        biased;
+        _ = cancel::cancelled() => None,
+        p = prepare(cfg, &mut timings, true, runtime) => Some(p?),
+    };
+    let Some(p) = p else {
+        cancel::check()?;
+        return Err(Error::Internal("cancelled".into()));
+    };
+    let staging = Staging::new(&p.output, p.date, &run_id);
+    let staged = tokio::select! {
+        biased;
+        _ = cancel::cancelled() => None,
+        r = compute_and_stage(cfg, mode, &p, &run_id, started, staging.clone(), timings) => Some(r),
+    };
+    let staged = match staged {
+        Some(Ok(staged)) => staged,
+        other => {
+            if mode == Mode::Run {
+                // best effort: a leftover is also removed by the next run of D
+                let _ = staging.remove(&p.output).await;
+            }
+            if let Some(Err(e)) = other {
+                return Err(e);
+            }
+            cancel::check()?;
+            return Err(Error::Internal("cancelled".into()));
+        }
+    };
+    if mode == Mode::Validate {
+        return match staged.gate {
+            Some(err) => Err(err),
+            None => Ok(Report {
+                manifest: staged.manifest,
+                output: p.output.display(&p.output.prefix),
+            }),
+        };
+    }
+    publish_all(&p, staged).await
+}
 
+/// Count rejects, apply the quality gate, run the transforms and stage every
+/// file (Run), or count the output rows (Validate).
+async fn compute_and_stage(
+    cfg: &RunConfig,
+    mode: Mode,
+    p: &Prepared,
+    run_id: &str,
+    started: chrono::DateTime<Utc>,
+    staging: Staging,
+    mut timings: BTreeMap<String, u64>,
+) -> Result<Staged> {
+    let s = &cfg.settings;
+    let mut inputs = p.inputs.clone();
     let t = Instant::now();
     for spec in TABLES {
-        if let Some(st) = p.inputs.get_mut(spec.name) {
+        if let Some(st) = inputs.get_mut(spec.name) {
             table_stats(&p.ctx, spec, st).await?;
             info!(table = spec.name, rows_read = st.rows_read, rejected = st.rejected, duplicates_dropped = st.duplicates_dropped, reasons = ?st.rejected_by_reason, "checked");
         }
     }
     timings.insert("count_rejects".into(), elapsed_ms(t));
-    let gate = quality_gate(&p.inputs, s.quality.max_reject_ratio);
+    let gate = quality_gate(&inputs, s.quality.max_reject_ratio);
 
     let t = Instant::now();
     if gate.is_none() {
@@ -274,7 +358,7 @@ pub async fn execute(cfg: &RunConfig, mode: Mode) -> Result<Report> {
 
     let mut manifest = Manifest {
         manifest_version: MANIFEST_VERSION,
-        run_id: run_id.clone(),
+        run_id: run_id.to_string(),
         snapshot_date: p.date.to_string(),
         status: Status::Success,
         exit_code: 0,
@@ -284,87 +368,91 @@ pub async fn execute(cfg: &RunConfig, mode: Mode) -> Result<Report> {
         pulsetier_version: env!("CARGO_PKG_VERSION").into(),
         engine: "datafusion".into(),
         config: s.clone(),
-        inputs: std::mem::take(&mut p.inputs),
+        inputs,
         outputs: BTreeMap::new(),
         timings_ms: BTreeMap::new(),
     };
+    let mut tables = Vec::new();
 
     if mode == Mode::Validate {
-        if let Some(err) = gate {
-            return Err(err);
-        }
-        for (table, _) in output::outputs() {
-            let n = p.ctx.table(table).await?.count().await?;
-            manifest.outputs.insert(
-                table.into(),
-                OutputStats {
-                    rows: n as u64,
-                    ..Default::default()
-                },
-            );
+        if gate.is_none() {
+            for (table, _) in output::outputs() {
+                let n = p.ctx.table(table).await?.count().await?;
+                manifest.outputs.insert(
+                    table.into(),
+                    OutputStats {
+                        rows: n as u64,
+                        ..Default::default()
+                    },
+                );
+            }
         }
         manifest.finished_at = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
-        manifest.timings_ms = timings;
-        return Ok(Report {
+        manifest.timings_ms = timings.clone();
+        return Ok(Staged {
             manifest,
-            output: p.output.display(&p.output.prefix),
+            tables,
+            gate,
+            staging,
+            timings,
         });
     }
 
-    // Stage everything.
     let t = Instant::now();
-    let staging = Staging::new(&p.output, p.date, &run_id);
     staging.clean_leftovers(&p.output).await?;
     let layout = Layout {
         row_group_size: s.engine.row_group_size,
         rows_per_file: s.engine.rows_per_file,
     };
-    let mut staged: Vec<(String, Vec<output::WrittenFile>)> = Vec::new();
+    let mut frames = Vec::new();
     for spec in TABLES {
-        let table = format!("_rejects/{}", spec.name);
-        let stream = rejects_frame(&p.ctx, spec)
-            .await?
-            .execute_stream()
-            .await
-            .map_err(|e| Error::engine(&table, e))?;
-        let files = output::write_parts(
-            &p.output,
-            &staging.table_dir(&table),
-            stream,
-            &spec.reject_schema(),
-            layout,
-            &table,
-        )
-        .await?;
-        staged.push((table, files));
+        frames.push((
+            format!("_rejects/{}", spec.name),
+            rejects_frame(&p.ctx, spec).await?,
+            spec.reject_schema(),
+        ));
     }
     if gate.is_none() {
         for (table, schema) in output::outputs() {
-            let stream = p
+            let df = p
                 .ctx
                 .table(table)
                 .await
-                .map_err(|e| Error::engine(table, e))?
-                .execute_stream()
-                .await
                 .map_err(|e| Error::engine(table, e))?;
-            let files = output::write_parts(
-                &p.output,
-                &staging.table_dir(table),
-                stream,
-                &schema,
-                layout,
-                table,
-            )
-            .await?;
-            staged.push((table.to_string(), files));
+            frames.push((table.to_string(), df, schema));
         }
     }
+    for (table, df, schema) in frames {
+        let stream = df
+            .execute_stream()
+            .await
+            .map_err(|e| Error::engine(&table, e))?;
+        let dir = staging.table_dir(&table);
+        let files = output::write_parts(&p.output, &dir, stream, &schema, layout, &table).await?;
+        tables.push((table, files));
+    }
     timings.insert("write_staging".into(), elapsed_ms(t));
+    commit::test_pause().await;
+    Ok(Staged {
+        manifest,
+        tables,
+        gate,
+        staging,
+        timings,
+    })
+}
 
-    // Publish.
+/// Publish every staged table, remove staging, write the manifest.
+async fn publish_all(p: &Prepared, staged: Staged) -> Result<Report> {
+    let Staged {
+        mut manifest,
+        tables,
+        gate,
+        staging,
+        mut timings,
+    } = staged;
     let t = Instant::now();
-    for (table, files) in &staged {
+    for (table, files) in &tables {
         commit::publish(&p.output, &staging, table, p.date, files).await?;
         let rows = files.iter().map(|f| f.rows).sum();
         info!(table = %table, rows, files = files.len(), "published");
@@ -388,12 +476,10 @@ pub async fn execute(cfg: &RunConfig, mode: Mode) -> Result<Report> {
     }
     manifest.finished_at = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
     manifest.timings_ms = timings;
-    let path = partition_path(&p.output, "_manifests", p.date)
-        .clone()
-        .join(format!("{run_id}.json"));
+    let path =
+        partition_path(&p.output, "_manifests", p.date).join(format!("{}.json", manifest.run_id));
     commit::put_bytes(&p.output, &path, serde_json::to_vec_pretty(&manifest)?).await?;
     info!(manifest = %p.output.display(&path), status = ?manifest.status, "manifest written");
-    let _ = &p.input;
     match gate {
         Some(err) => Err(err),
         None => Ok(Report {
@@ -406,7 +492,7 @@ pub async fn execute(cfg: &RunConfig, mode: Mode) -> Result<Report> {
 /// The logical and physical plans of every SQL step, as text.
 pub async fn explain(cfg: &RunConfig) -> Result<String> {
     let mut timings = BTreeMap::new();
-    let p = prepare(cfg, &mut timings, false).await?;
+    let p = prepare(cfg, &mut timings, false, transform::runtime(&cfg.settings)?).await?;
     let mut text = String::new();
     for spec in TABLES {
         let (file, _) = spec.check_sql;

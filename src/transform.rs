@@ -10,7 +10,7 @@ use chrono::{NaiveDate, NaiveTime};
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::dataframe::DataFrame;
 use datafusion::execution::memory_pool::FairSpillPool;
-use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::config::{parse_size, Settings};
@@ -135,22 +135,29 @@ pub fn params(date: NaiveDate, s: &Settings) -> ParamValues {
     ParamValues::Map(map.into_iter().map(|(k, v)| (k, v.into())).collect())
 }
 
-/// A DataFusion session configured from the engine settings: target
-/// partitions, batch size, and a spilling memory pool when a limit is set.
-pub fn session(s: &Settings) -> Result<SessionContext> {
+/// The engine's runtime: a spilling memory pool bounded by
+/// `memory_limit` (unbounded when empty) and a disk manager that spills into
+/// a temporary folder removed when the runtime is dropped. Several runs may
+/// share one runtime, and so one memory limit (backfill `--concurrency`).
+pub fn runtime(s: &Settings) -> Result<Arc<RuntimeEnv>> {
+    let mut rt = RuntimeEnvBuilder::new();
+    if !s.engine.memory_limit.is_empty() {
+        let bytes = parse_size(&s.engine.memory_limit)?;
+        rt = rt.with_memory_pool(Arc::new(FairSpillPool::new(bytes)));
+    }
+    rt.build_arc().map_err(|e| Error::engine("runtime", e))
+}
+
+/// A DataFusion session configured from the engine settings (target
+/// partitions, batch size) on a runtime from [`runtime`].
+pub fn session(s: &Settings, runtime: Arc<RuntimeEnv>) -> SessionContext {
     let mut config = SessionConfig::new()
         .with_batch_size(s.engine.batch_size)
         .with_information_schema(false);
     if s.engine.target_partitions > 0 {
         config = config.with_target_partitions(s.engine.target_partitions);
     }
-    let mut rt = RuntimeEnvBuilder::new();
-    if !s.engine.memory_limit.is_empty() {
-        let bytes = parse_size(&s.engine.memory_limit)?;
-        rt = rt.with_memory_pool(Arc::new(FairSpillPool::new(bytes)));
-    }
-    let runtime = rt.build_arc().map_err(|e| Error::engine("runtime", e))?;
-    Ok(SessionContext::new_with_config_rt(config, runtime))
+    SessionContext::new_with_config_rt(config, runtime)
 }
 
 /// Plan one SQL step with bound parameters.
