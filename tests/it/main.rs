@@ -4,5 +4,8 @@
 
 mod cli;
 mod common;
+mod crash;
 mod expected;
+mod fuzz;
+mod hardening;
 mod publish;
