@@ -24,6 +24,70 @@ pub struct Settings {
     pub scoring: Scoring,
     /// Engine settings (memory, parallelism, file layout).
     pub engine: EngineSettings,
+    /// Object store client settings (retries, timeouts, builder options).
+    pub storage: StorageSettings,
+}
+
+/// Object store client settings. Credentials normally come from each
+/// cloud's environment variables; `options` may carry builder keys
+/// (`aws_endpoint`, `aws_region`, `google_service_account`, …) and is never
+/// printed with its values except for keys known not to be secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSettings {
+    /// Retries of a failed request (transient errors: 5xx, timeouts, resets).
+    pub max_retries: usize,
+    /// Give up retrying one request after this many seconds.
+    pub retry_timeout_secs: u64,
+    /// First backoff between retries, in milliseconds (doubles each retry).
+    pub init_backoff_ms: u64,
+    /// Longest backoff between retries, in seconds.
+    pub max_backoff_secs: u64,
+    /// Timeout of one request, in seconds.
+    pub request_timeout_secs: u64,
+    /// Timeout of connecting, in seconds.
+    pub connect_timeout_secs: u64,
+    /// A run lock older than this (or held by a dead process on this host) is stale.
+    pub lock_stale_secs: u64,
+    /// Extra object_store builder options (`key = "value"`).
+    pub options: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        StorageSettings {
+            max_retries: 10,
+            retry_timeout_secs: 180,
+            init_backoff_ms: 100,
+            max_backoff_secs: 15,
+            request_timeout_secs: 30,
+            connect_timeout_secs: 5,
+            lock_stale_secs: 6 * 3600,
+            options: Default::default(),
+        }
+    }
+}
+
+impl StorageSettings {
+    /// The options with the values of secret-looking keys replaced by `***`,
+    /// for the manifest and `pulsetier config`.
+    pub fn redacted(&self) -> StorageSettings {
+        let mut out = self.clone();
+        for (k, v) in out.options.iter_mut() {
+            if is_secret_key(k) {
+                *v = "***".into();
+            }
+        }
+        out
+    }
+}
+
+/// Whether an option or environment variable name looks like it holds a secret.
+pub fn is_secret_key(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["secret", "key", "token", "password", "sas", "credential", "signature"]
+        .iter()
+        .any(|w| n.contains(w))
 }
 
 /// Window lengths in days.
@@ -101,6 +165,7 @@ impl Default for Settings {
             quality: Quality::default(),
             scoring: Scoring::default(),
             engine: EngineSettings::default(),
+            storage: StorageSettings::default(),
         }
     }
 }
@@ -172,9 +237,18 @@ impl Settings {
         toml::from_str(text).map_err(|e| e.to_string())
     }
 
-    /// The settings as TOML (what `pulsetier config` prints).
+    /// The settings as TOML (what `pulsetier config` prints), secrets redacted.
     pub fn to_toml(&self) -> String {
-        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+        toml::to_string_pretty(&self.redacted())
+            .unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+
+    /// A copy safe to print or store: secret storage options redacted.
+    pub fn redacted(&self) -> Settings {
+        Settings {
+            storage: self.storage.redacted(),
+            ..self.clone()
+        }
     }
 
     /// Reject values that make no sense before any I/O happens.
@@ -280,6 +354,18 @@ mod tests {
     fn defaults_round_trip_through_toml() {
         let s = Settings::default();
         assert_eq!(Settings::from_toml_str(&s.to_toml()).unwrap(), s);
+    }
+
+    #[test]
+    fn secret_options_are_redacted() {
+        let s = Settings::from_toml_str(
+            "[storage.options]\naws_secret_access_key = \"hunter2\"\naws_endpoint = \"http://127.0.0.1:9000\"\n",
+        )
+        .unwrap();
+        let text = s.to_toml();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("http://127.0.0.1:9000"), "{text}");
+        assert_eq!(s.storage.options["aws_secret_access_key"], "hunter2");
     }
 
     #[test]

@@ -90,6 +90,15 @@ pub enum Error {
         source: object_store::Error,
     },
 
+    /// Another run of the same date holds the publish lock.
+    #[error("another run is publishing this date: lock {url} held by {holder}")]
+    Locked {
+        /// URL of the lock object.
+        url: String,
+        /// Who holds it.
+        holder: String,
+    },
+
     /// The run was interrupted by a signal.
     #[error("interrupted by {0}; staging removed, no partition published")]
     Interrupted(&'static str),

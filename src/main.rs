@@ -93,6 +93,6 @@ fn fail(e: &Error) -> ExitCode {
         }
         source = s.source();
     }
-    eprintln!("{msg}");
+    eprintln!("{}", pulsetier::storage::redact_secrets(&msg));
     e.to_exit_code()
 }

@@ -4,7 +4,7 @@
 //! `sql/2*`) → stage → publish → manifest. `validate` stops before staging;
 //! `explain` stops after planning.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use arrow::array::{Array, AsArray};
@@ -84,9 +84,14 @@ async fn prepare(
 ) -> Result<Prepared> {
     let s = &cfg.settings;
     s.validate()?;
-    let no_options = HashMap::new();
-    let input = Location::open(&s.input, &no_options)?;
-    let output = Location::open(&s.output, &no_options)?;
+    let input = Location::open(&s.input, &s.storage)?;
+    let output = Location::open(&s.output, &s.storage)?;
+    if !output.writable() {
+        return Err(Error::Usage(format!(
+            "output {} is read-only (http(s) locations can only be read)",
+            output.display(&output.prefix)
+        )));
+    }
     let date =
         match cfg.date {
             Some(d) => d,
@@ -295,11 +300,34 @@ pub async fn execute_in(
         cancel::check()?;
         return Err(Error::Internal("cancelled".into()));
     };
-    let staging = Staging::new(&p.output, p.date, &run_id);
+    let lock = match mode {
+        Mode::Run => Some(
+            commit::RunLock::acquire(&p.output, p.date, &run_id, cfg.settings.storage.lock_stale_secs)
+                .await?,
+        ),
+        Mode::Validate => None,
+    };
+    let result = stage_and_publish(cfg, mode, &p, &run_id, started, timings).await;
+    if let Some(lock) = lock {
+        lock.release(&p.output).await;
+    }
+    result
+}
+
+/// Everything after `prepare`: stage (cancellable), then publish.
+async fn stage_and_publish(
+    cfg: &RunConfig,
+    mode: Mode,
+    p: &Prepared,
+    run_id: &str,
+    started: chrono::DateTime<Utc>,
+    timings: BTreeMap<String, u64>,
+) -> Result<Report> {
+    let staging = Staging::new(&p.output, p.date, run_id);
     let staged = tokio::select! {
         biased;
         _ = cancel::cancelled() => None,
-        r = compute_and_stage(cfg, mode, &p, &run_id, started, staging.clone(), timings) => Some(r),
+        r = compute_and_stage(cfg, mode, p, run_id, started, staging.clone(), timings) => Some(r),
     };
     let staged = match staged {
         Some(Ok(staged)) => staged,
@@ -324,7 +352,7 @@ pub async fn execute_in(
             }),
         };
     }
-    publish_all(&p, staged).await
+    publish_all(p, staged).await
 }
 
 /// Count rejects, apply the quality gate, run the transforms and stage every
@@ -367,7 +395,7 @@ async fn compute_and_stage(
         finished_at: String::new(),
         pulsetier_version: env!("CARGO_PKG_VERSION").into(),
         engine: "datafusion".into(),
-        config: s.clone(),
+        config: s.redacted(),
         inputs,
         outputs: BTreeMap::new(),
         timings_ms: BTreeMap::new(),
@@ -472,7 +500,7 @@ async fn publish_all(p: &Prepared, staged: Staged) -> Result<Report> {
     if let Some(err) = &gate {
         manifest.status = Status::QualityGateFailed;
         manifest.exit_code = err.exit_code();
-        manifest.error = Some(err.to_string());
+        manifest.error = Some(crate::storage::redact_secrets(&err.to_string()));
     }
     manifest.finished_at = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
     manifest.timings_ms = timings;

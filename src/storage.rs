@@ -15,6 +15,15 @@ use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore};
 use url::Url;
 
+use std::time::Duration;
+
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
+use object_store::http::HttpBuilder;
+use object_store::{BackoffConfig, ClientConfigKey, RetryConfig};
+
+use crate::config::StorageSettings;
 use crate::error::{Error, Result};
 
 /// A root location: a store and the prefix inside it.
@@ -76,24 +85,102 @@ pub fn to_url(text: &str) -> Result<Url> {
         .map_err(|_| Error::Usage(format!("invalid path {}", abs.display())))
 }
 
+/// object_store's retry policy from the settings.
+fn retry_config(s: &StorageSettings) -> RetryConfig {
+    RetryConfig {
+        backoff: BackoffConfig {
+            init_backoff: Duration::from_millis(s.init_backoff_ms),
+            max_backoff: Duration::from_secs(s.max_backoff_secs),
+            base: 2.0,
+        },
+        max_retries: s.max_retries,
+        retry_timeout: Duration::from_secs(s.retry_timeout_secs),
+    }
+}
+
+/// Builder options: timeouts from the settings, then the `[storage.options]`
+/// of the config (which may override them). Credentials come from the
+/// builders' `from_env`.
+fn builder_options(s: &StorageSettings) -> Vec<(String, String)> {
+    let mut opts = vec![
+        ("timeout".to_string(), format!("{}s", s.request_timeout_secs)),
+        ("connect_timeout".to_string(), format!("{}s", s.connect_timeout_secs)),
+    ];
+    opts.extend(s.options.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())));
+    opts
+}
+
+/// Build a cloud store: `from_env` (the cloud's usual variables), the URL,
+/// retries, then the options. One macro for the four builders, which share
+/// this shape but no trait.
+macro_rules! cloud_store {
+    ($builder:expr, $key:ty, $url:expr, $settings:expr, $shown:expr) => {{
+        let mut b = $builder.with_url($url.as_str()).with_retry(retry_config($settings));
+        for (k, v) in builder_options($settings) {
+            let key: $key = k
+                .parse()
+                .map_err(|e| Error::Usage(format!("storage option {k}: {e}")))?;
+            b = b.with_config(key, v);
+        }
+        let store = b
+            .build()
+            .map_err(|e| Error::Usage(format!("cannot open {}: {e}", $shown)))?;
+        Arc::new(store) as Arc<dyn ObjectStore>
+    }};
+}
+
 impl Location {
-    /// Open a location from a URL or path. `options` are the `[storage]`
-    /// settings of the config; credentials otherwise come from the environment.
-    pub fn open(text: &str, options: &HashMap<String, String>) -> Result<Location> {
+    /// Open a location from a URL or path. Credentials and endpoints come
+    /// from the environment (`AWS_*`, `GOOGLE_*`, `AZURE_*`) and `[storage]`.
+    pub fn open(text: &str, settings: &StorageSettings) -> Result<Location> {
         let url = to_url(text)?;
+        let shown = redact(text);
         let store_url = Url::parse(&format!("{}://{}", url.scheme(), url.authority()))
-            .map_err(|e| Error::Usage(format!("invalid URL {}: {e}", redact(text))))?;
+            .map_err(|e| Error::Usage(format!("invalid URL {shown}: {e}")))?;
         let prefix = Path::from_url_path(url.path())
-            .map_err(|e| Error::Usage(format!("invalid path in {}: {e}", redact(text))))?;
+            .map_err(|e| Error::Usage(format!("invalid path in {shown}: {e}")))?;
         let store: Arc<dyn ObjectStore> = match url.scheme() {
             "file" => Arc::new(object_store::local::LocalFileSystem::new()),
             "memory" => memory_store(url.authority()),
-            _ => {
-                let (store, _) =
-                    object_store::parse_url_opts(&url, options.iter()).map_err(|e| {
-                        Error::Usage(format!("unsupported location {}: {e}", redact(text)))
-                    })?;
-                Arc::from(store)
+            "s3" | "s3a" => cloud_store!(
+                AmazonS3Builder::from_env(),
+                AmazonS3ConfigKey,
+                store_url,
+                settings,
+                shown
+            ),
+            "gs" => cloud_store!(
+                GoogleCloudStorageBuilder::from_env(),
+                GoogleConfigKey,
+                store_url,
+                settings,
+                shown
+            ),
+            "az" | "abfs" | "abfss" | "azure" | "adl" => cloud_store!(
+                MicrosoftAzureBuilder::from_env(),
+                AzureConfigKey,
+                store_url,
+                settings,
+                shown
+            ),
+            "http" | "https" => {
+                let mut b = HttpBuilder::new()
+                    .with_url(store_url.as_str())
+                    .with_retry(retry_config(settings));
+                for (k, v) in builder_options(settings) {
+                    if let Ok(key) = k.parse::<ClientConfigKey>() {
+                        b = b.with_config(key, v);
+                    }
+                }
+                let store = b
+                    .build()
+                    .map_err(|e| Error::Usage(format!("cannot open {shown}: {e}")))?;
+                Arc::new(store) as Arc<dyn ObjectStore>
+            }
+            other => {
+                return Err(Error::Usage(format!(
+                    "unsupported location {shown}: scheme {other}:// (use a path, file://, memory://, s3://, gs://, az://, abfs:// or http(s)://)"
+                )))
             }
         };
         Ok(Location {
@@ -101,6 +188,11 @@ impl Location {
             store_url,
             prefix,
         })
+    }
+
+    /// Whether outputs can be written here (`http(s)://` is read-only).
+    pub fn writable(&self) -> bool {
+        !matches!(self.store_url.scheme(), "http" | "https")
     }
 
     /// Make the store known to DataFusion so SQL scans can read its URLs.
@@ -238,6 +330,20 @@ pub fn redact(text: &str) -> String {
     }
 }
 
+/// Replace the values of secret-looking environment variables
+/// (`AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AZURE_STORAGE_ACCOUNT_KEY`,
+/// …) by `***` in a message, before it is printed or stored. A last line of
+/// defence: messages are built from redacted URLs already.
+pub fn redact_secrets(text: &str) -> String {
+    let mut out = text.to_string();
+    for (name, value) in std::env::vars() {
+        if value.len() >= 6 && crate::config::is_secret_key(&name) && out.contains(&value) {
+            out = out.replace(&value, "***");
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,7 +368,7 @@ mod tests {
     #[tokio::test]
     async fn lists_only_the_partition_and_skips_hidden_files() {
         use object_store::ObjectStoreExt;
-        let loc = Location::open("memory://storage-unit/root", &HashMap::new()).unwrap();
+        let loc = Location::open("memory://storage-unit/root", &StorageSettings::default()).unwrap();
         let d = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
         for name in [
             "root/t/snapshot_date=2026-03-10/b.parquet",

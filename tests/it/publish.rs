@@ -195,3 +195,54 @@ async fn memory_store_run_matches_local_run() {
             .is_ok());
     }
 }
+
+fn lock_path(out: &std::path::Path) -> std::path::PathBuf {
+    out.join(format!("_locks/snapshot_date={DATE}.lock"))
+}
+
+fn write_lock(out: &std::path::Path, pid: u32, age_secs: i64) {
+    let host = fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let body = serde_json::json!({
+        "run_id": "other-run",
+        "host": host.trim(),
+        "pid": pid,
+        "created_at": chrono_now() - age_secs,
+    });
+    fs::create_dir_all(out.join("_locks")).unwrap();
+    fs::write(lock_path(out), body.to_string()).unwrap();
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[test]
+fn a_live_lock_blocks_a_second_run_of_the_same_date() {
+    let out = temp_dir("lock-live");
+    assert_exit(&run(&fixtures(), &out, &[]), 0);
+    assert!(!out.join("_locks").exists(), "lock released after a run");
+    // this test process is alive: its lock is not stale
+    write_lock(&out, std::process::id(), 0);
+    let before = snapshot_tree(&out);
+    let o = run(&fixtures(), &out, &[]);
+    assert_exit(&o, 1);
+    let err = stderr(&o);
+    assert!(err.contains("another run is publishing this date") && err.contains("other-run"), "{err}");
+    assert_eq!(snapshot_tree(&out), before);
+    assert!(lock_path(&out).exists(), "someone else's lock is left alone");
+}
+
+#[test]
+fn stale_locks_are_replaced() {
+    let out = temp_dir("lock-stale");
+    // a process id that cannot be alive on this host
+    write_lock(&out, u32::MAX - 7, 0);
+    assert_exit(&run(&fixtures(), &out, &[]), 0);
+    // an old lock, even of a live process, is stale after lock_stale_secs
+    write_lock(&out, std::process::id(), 7 * 3600);
+    assert_exit(&run(&fixtures(), &out, &[]), 0);
+    assert!(!lock_path(&out).exists());
+}
