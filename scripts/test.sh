@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every pulsetier test:
 #   1. a Python venv (.venv-test) with the pinned tools of requirements-test.txt,
-#   2. `cargo test --all-targets` (Rust unit tests + the `it` integration binary;
+#   2. `cargo test --all-targets --features ballista-standalone` (Rust unit tests + the `it` integration binary, Ballista included;
 #      this also builds target/debug/pulsetier),
-#   3. pytest on tests/bi: DuckDB/pyarrow read the published outputs of that
-#      binary the way a BI tool does.
+#   3. pytest on tests/bi and tests/s3: DuckDB/pyarrow read the published
+#      outputs of that binary the way a BI tool does (tests/bi); the binary runs
+#      against moto's S3 server behind a counting, fault-injecting proxy, all on
+#      127.0.0.1 (tests/s3).
 # Exits non-zero as soon as a phase fails. Works from any directory.
 # Environment: PYTHON (interpreter for the venv, default python3),
 # CARGO_TARGET_DIR (honoured when locating the binary).
@@ -26,26 +28,26 @@ if ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
 fi
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
     -r requirements-test.txt || die "pip install -r requirements-test.txt"
-"$VENV/bin/python" -c 'import duckdb, pyarrow, pytest' \
+"$VENV/bin/python" -c 'import duckdb, pyarrow, pytest, boto3, moto.server' \
     || die "test tools not importable from $VENV"
 
 # --- phase 2: Rust tests ----------------------------------------------------------
-phase "2/3 cargo test --all-targets"
-cargo test --all-targets || die "cargo test --all-targets"
+phase "2/3 cargo test --all-targets --features ballista-standalone"
+cargo test --all-targets --features ballista-standalone || die "cargo test --all-targets --features ballista-standalone"
 
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$REPO_ROOT/$TARGET_DIR" ;; esac
 BIN="$TARGET_DIR/debug/pulsetier"
 [ -x "$BIN" ] || die "cargo test did not build $BIN"
 
-# --- phase 3: BI checks -------------------------------------------------------------
-phase "3/3 pytest tests/bi (PULSETIER_BIN=$BIN)"
+# --- phase 3: BI and S3 checks -----------------------------------------------------
+phase "3/3 pytest tests/bi tests/s3 (PULSETIER_BIN=$BIN)"
 rc=0
-PULSETIER_BIN="$BIN" "$VENV/bin/python" -m pytest -p no:cacheprovider -ra --tb=short tests/bi || rc=$?
+PULSETIER_BIN="$BIN" "$VENV/bin/python" -m pytest -p no:cacheprovider -ra --tb=short tests/bi tests/s3 || rc=$?
 if [ "$rc" -eq 5 ]; then
-    die "pytest collected no tests in tests/bi"
+    die "pytest collected no tests in tests/bi tests/s3"
 elif [ "$rc" -ne 0 ]; then
-    die "pytest tests/bi (exit $rc)"
+    die "pytest tests/bi tests/s3 (exit $rc)"
 fi
 
 phase "all phases passed"

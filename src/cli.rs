@@ -5,6 +5,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::backfill::BackfillConfig;
 use crate::config::{parse_date, RunConfig, Settings};
 use crate::error::{Error, Result};
 
@@ -29,6 +30,23 @@ pub enum Command {
     Explain(RunArgs),
     /// Print the effective configuration as TOML (defaults, file, environment, flags).
     Config(RunArgs),
+    /// Run every snapshot date of a range, skipping dates already committed.
+    Backfill(BackfillArgs),
+    /// Write deterministic synthetic inputs for one snapshot date at any scale.
+    Generate(GenerateArgs),
+    /// Benchmark helper: read every input column a run needs once (the scan floor).
+    #[command(hide = true)]
+    ScanFloor(RunArgs),
+    /// Run a Ballista scheduler and one executor in this process and print
+    /// the scheduler URL (`df://127.0.0.1:PORT`); for trying `--engine
+    /// ballista` on one machine and for tests.
+    #[cfg(feature = "ballista-standalone")]
+    #[command(hide = true)]
+    DevCluster {
+        /// Task slots of the executor.
+        #[arg(long, default_value_t = 2)]
+        vcores: usize,
+    },
 }
 
 /// Options of the commands that work on one snapshot date.
@@ -77,6 +95,12 @@ pub struct TuneArgs {
     /// NPS groups under this many responses are low_sample [default: 30].
     #[arg(long, env = "PULSETIER_MIN_RESPONSES")]
     pub min_responses: Option<i64>,
+    /// Query engine: datafusion (in process) or ballista [default: datafusion].
+    #[arg(long, env = "PULSETIER_ENGINE")]
+    pub engine: Option<String>,
+    /// Ballista scheduler URL, df://HOST:PORT (with --engine ballista).
+    #[arg(long, env = "PULSETIER_SCHEDULER")]
+    pub scheduler: Option<String>,
     /// Memory limit of the query engine, e.g. 1g; spills to disk above it.
     #[arg(long, env = "PULSETIER_MEMORY_LIMIT")]
     pub memory_limit: Option<String>,
@@ -89,6 +113,55 @@ pub struct TuneArgs {
     /// Rows per Parquet row group in the outputs [default: 122880].
     #[arg(long, env = "PULSETIER_ROW_GROUP_SIZE")]
     pub row_group_size: Option<usize>,
+}
+
+/// Options of `backfill`: a range of snapshot dates, each run on its own.
+#[derive(Debug, Clone, Args)]
+pub struct BackfillArgs {
+    /// First snapshot date of the range (YYYY-MM-DD, inclusive).
+    #[arg(long, env = "PULSETIER_FROM")]
+    pub from: String,
+    /// Last snapshot date of the range (YYYY-MM-DD, inclusive).
+    #[arg(long, env = "PULSETIER_TO")]
+    pub to: String,
+    /// Start with the newest date (a catch-up) instead of the oldest.
+    #[arg(long, env = "PULSETIER_NEWEST_FIRST")]
+    pub newest_first: bool,
+    /// Rerun dates that are already committed.
+    #[arg(long, env = "PULSETIER_FORCE")]
+    pub force: bool,
+    /// Dates run at once; they share one memory limit.
+    #[arg(long, env = "PULSETIER_CONCURRENCY", default_value_t = 1)]
+    pub concurrency: usize,
+    /// Start no new date after the first failed one.
+    #[arg(long, env = "PULSETIER_FAIL_FAST")]
+    pub fail_fast: bool,
+    /// Also write the summary as JSON to this file.
+    #[arg(long, env = "PULSETIER_SUMMARY_JSON")]
+    pub summary_json: Option<std::path::PathBuf>,
+    /// Locations, config file and tunables.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+impl TryFrom<BackfillArgs> for BackfillConfig {
+    type Error = Error;
+
+    fn try_from(a: BackfillArgs) -> Result<BackfillConfig> {
+        let cfg = BackfillConfig {
+            from: parse_date(&a.from)?,
+            to: parse_date(&a.to)?,
+            newest_first: a.newest_first,
+            force: a.force,
+            concurrency: a.concurrency,
+            fail_fast: a.fail_fast,
+            summary_json: a.summary_json,
+            progress_bar: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            settings: Settings::try_from(a.common)?,
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
 }
 
 impl TryFrom<RunArgs> for RunConfig {
@@ -128,6 +201,8 @@ impl TryFrom<CommonArgs> for Settings {
             influence_max_age_days => s.windows.influence_max_age_days,
             max_reject_ratio => s.quality.max_reject_ratio,
             min_responses => s.quality.min_responses,
+            engine => s.engine.kind,
+            scheduler => s.engine.scheduler,
             memory_limit => s.engine.memory_limit,
             target_partitions => s.engine.target_partitions,
             batch_size => s.engine.batch_size,
@@ -135,6 +210,40 @@ impl TryFrom<CommonArgs> for Settings {
         }
         s.validate()?;
         Ok(s)
+    }
+}
+
+/// Options of `generate`.
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// Output root URL or path.
+    #[arg(long, default_value = "generated-input")]
+    pub output: String,
+    /// Snapshot date D (YYYY-MM-DD).
+    #[arg(long, default_value = "2026-03-10")]
+    pub date: String,
+    /// Accounts in the snapshot; the other tables scale with it.
+    #[arg(long, default_value_t = 10_000)]
+    pub accounts: u64,
+    /// PRNG seed: the same seed and arguments give byte-identical files.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+impl TryFrom<GenerateArgs> for crate::generate::GenerateConfig {
+    type Error = Error;
+
+    fn try_from(a: GenerateArgs) -> Result<Self> {
+        if a.accounts == 0 {
+            return Err(Error::Usage("--accounts must be at least 1".into()));
+        }
+        Ok(crate::generate::GenerateConfig {
+            output: a.output,
+            date: parse_date(&a.date)?,
+            accounts: a.accounts,
+            seed: a.seed,
+            windows: crate::config::Windows::default(),
+        })
     }
 }
 

@@ -45,9 +45,30 @@ impl Staging {
         p
     }
 
-    /// Remove staging left by earlier (killed) runs of the same date.
+    /// Scratch folder of this run (intermediate results an engine cluster
+    /// reads back), removed with the rest of the staging.
+    pub fn work_dir(&self) -> Path {
+        self.run_dir.clone().join("_work")
+    }
+
+    /// Remove staging left by earlier (killed) runs of the same date, keeping
+    /// this run's own.
     pub async fn clean_leftovers(&self, out: &Location) -> Result<()> {
-        delete_prefix(out, &self.date_dir).await
+        let own = self.run_dir.as_ref().to_string() + "/";
+        let mut leftover_runs = std::collections::BTreeSet::new();
+        for obj in out.list(&self.date_dir).await? {
+            if !obj.location.as_ref().starts_with(&own) {
+                delete(out, &obj.location).await?;
+                let depth = self.date_dir.parts().count();
+                if let Some(run) = obj.location.parts().nth(depth) {
+                    leftover_runs.insert(self.date_dir.clone().join(run.as_ref()));
+                }
+            }
+        }
+        for run in leftover_runs {
+            remove_empty_local_dirs(out, &run);
+        }
+        Ok(())
     }
 
     /// Remove this run's staging.
@@ -219,7 +240,12 @@ fn is_stale(body: &LockBody, stale_secs: u64) -> bool {
 
 impl RunLock {
     /// Take the lock of partition D, or fail naming the run that holds it.
-    pub async fn acquire(out: &Location, date: NaiveDate, run_id: &str, stale_secs: u64) -> Result<RunLock> {
+    pub async fn acquire(
+        out: &Location,
+        date: NaiveDate,
+        run_id: &str,
+        stale_secs: u64,
+    ) -> Result<RunLock> {
         let path = out.child(&["_locks", &format!("snapshot_date={date}.lock")]);
         let body = serde_json::to_vec(&LockBody {
             run_id: run_id.into(),
@@ -237,11 +263,23 @@ impl RunLock {
                 }
                 Err(object_store::Error::AlreadyExists { .. }) if attempt == 0 => {
                     let held = match out.store.get(&path).await {
-                        Ok(r) => r.bytes().await.ok().and_then(|b| serde_json::from_slice::<LockBody>(&b).ok()),
+                        Ok(r) => r
+                            .bytes()
+                            .await
+                            .ok()
+                            .and_then(|b| serde_json::from_slice::<LockBody>(&b).ok()),
                         Err(object_store::Error::NotFound { .. }) => continue,
-                        Err(source) => return Err(Error::Storage { op: "get", url: out.display(&path), source }),
+                        Err(source) => {
+                            return Err(Error::Storage {
+                                op: "get",
+                                url: out.display(&path),
+                                source,
+                            })
+                        }
                     };
                     match held {
+                        // our own lock: a retried create whose first answer was lost
+                        Some(h) if h.run_id == run_id => return Ok(RunLock { path: Some(path) }),
                         Some(h) if !is_stale(&h, stale_secs) => {
                             return Err(Error::Locked {
                                 url: out.display(&path),
@@ -284,7 +322,11 @@ impl RunLock {
             if out.store_url.scheme() == "file" {
                 // the emptied `_locks` folder (kept when another date's lock is inside)
                 let dir: std::path::PathBuf = std::iter::once("/".to_string())
-                    .chain(out.child(&["_locks"]).parts().map(|p| p.as_ref().to_string()))
+                    .chain(
+                        out.child(&["_locks"])
+                            .parts()
+                            .map(|p| p.as_ref().to_string()),
+                    )
                     .collect();
                 let _ = std::fs::remove_dir(dir);
             }

@@ -85,9 +85,17 @@ impl StorageSettings {
 /// Whether an option or environment variable name looks like it holds a secret.
 pub fn is_secret_key(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["secret", "key", "token", "password", "sas", "credential", "signature"]
-        .iter()
-        .any(|w| n.contains(w))
+    [
+        "secret",
+        "key",
+        "token",
+        "password",
+        "sas",
+        "credential",
+        "signature",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
 }
 
 /// Window lengths in days.
@@ -144,6 +152,10 @@ pub struct Scoring {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EngineSettings {
+    /// `datafusion` (in process) or `ballista` (a remote cluster).
+    pub kind: String,
+    /// Ballista scheduler URL, `df://HOST:PORT` (with `kind = "ballista"`).
+    pub scheduler: String,
     /// DataFusion target partitions (0 = number of cores).
     pub target_partitions: usize,
     /// Rows per Arrow batch.
@@ -210,6 +222,8 @@ impl Default for Scoring {
 impl Default for EngineSettings {
     fn default() -> Self {
         EngineSettings {
+            kind: "datafusion".into(),
+            scheduler: String::new(),
             target_partitions: 0,
             batch_size: 8192,
             memory_limit: String::new(),
@@ -243,9 +257,12 @@ impl Settings {
             .unwrap_or_else(|e| format!("# cannot render: {e}\n"))
     }
 
-    /// A copy safe to print or store: secret storage options redacted.
+    /// A copy safe to print or store: secret storage options, and the
+    /// userinfo and query strings of the locations, redacted.
     pub fn redacted(&self) -> Settings {
         Settings {
+            input: crate::storage::redact(&self.input),
+            output: crate::storage::redact(&self.output),
             storage: self.storage.redacted(),
             ..self.clone()
         }
@@ -285,6 +302,20 @@ impl Settings {
             ));
         }
         let e = &self.engine;
+        match e.kind.as_str() {
+            "datafusion" => {}
+            "ballista" if e.scheduler.is_empty() => {
+                return Err(Error::Usage(
+                    "--engine ballista needs --scheduler df://HOST:PORT".into(),
+                ))
+            }
+            "ballista" => {}
+            other => {
+                return Err(Error::Usage(format!(
+                    "unknown engine {other:?} (datafusion or ballista)"
+                )))
+            }
+        }
         if e.batch_size == 0 || e.row_group_size == 0 || e.rows_per_file == 0 {
             return Err(Error::Usage(
                 "batch_size, row_group_size and rows_per_file must be > 0".into(),

@@ -19,7 +19,7 @@ use parquet::arrow::async_reader::ParquetObjectReader;
 use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
 
 use crate::error::{Error, Result};
-use crate::storage::{InputFile, Location};
+use crate::storage::{redact, InputFile, Location};
 
 /// The logical kind of a contract column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -305,11 +305,12 @@ async fn typed_file(
     let df = ctx
         .read_parquet(file.url.as_str(), opts)
         .await
-        .map_err(|e| Error::engine(format!("{}: read {}", spec.name, file.url), e))?;
+        .map_err(|e| Error::engine(format!("{}: read {}", spec.name, redact(&file.url)), e))?;
     let mut exprs: Vec<Expr> = Vec::new();
     for (name, kind) in spec.columns {
-        let field = find_field(schema, name)
-            .ok_or_else(|| Error::Internal(format!("column {name} vanished from {}", file.url)))?;
+        let field = find_field(schema, name).ok_or_else(|| {
+            Error::Internal(format!("column {name} vanished from {}", redact(&file.url)))
+        })?;
         let c = Expr::Column(Column::from_name(field.name()));
         let typed = match kind {
             Kind::Str => cast(c, DataType::Utf8),
@@ -333,15 +334,19 @@ async fn typed_file(
         };
         exprs.push(typed.alias(alias));
     }
-    exprs.push(lit(file.url.clone()).alias("source_file"));
+    exprs.push(lit(redact(&file.url)).alias("source_file"));
     exprs.push(
         lit(ScalarValue::Date32(Some(days_since_epoch(
             file.snapshot_date,
         ))))
         .alias("snapshot_date"),
     );
-    df.select(exprs)
-        .map_err(|e| Error::engine(format!("{}: typed view of {}", spec.name, file.url), e))
+    df.select(exprs).map_err(|e| {
+        Error::engine(
+            format!("{}: typed view of {}", spec.name, redact(&file.url)),
+            e,
+        )
+    })
 }
 
 /// Days since 1970-01-01 of a date (Date32's representation).
@@ -417,11 +422,19 @@ pub async fn register_raw(
     }
     let df = match union {
         Some(df) => df,
-        None => ctx
-            .read_batch(arrow::record_batch::RecordBatch::new_empty(
-                spec.raw_schema(),
-            ))
-            .map_err(|e| Error::engine(spec.name, e))?,
+        // no file at all: an empty relation with the typed schema (a plan
+        // node any engine can ship, unlike an in-memory table)
+        None => {
+            let schema = datafusion::common::DFSchema::try_from(spec.raw_schema().as_ref().clone())
+                .map_err(|e| Error::engine(spec.name, e))?;
+            let plan = datafusion::logical_expr::LogicalPlan::EmptyRelation(
+                datafusion::logical_expr::EmptyRelation {
+                    produce_one_row: false,
+                    schema: Arc::new(schema),
+                },
+            );
+            DataFrame::new(ctx.state(), plan)
+        }
     };
     let name = format!("raw_{}", spec.name);
     ctx.register_table(name.as_str(), df.into_view())

@@ -90,6 +90,15 @@ pub enum Error {
         source: object_store::Error,
     },
 
+    /// The Ballista scheduler cannot be reached or a job failed on the cluster.
+    #[error("ballista scheduler {url}: {message}")]
+    Scheduler {
+        /// The scheduler URL.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+
     /// Another run of the same date holds the publish lock.
     #[error("another run is publishing this date: lock {url} held by {holder}")]
     Locked {

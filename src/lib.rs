@@ -10,12 +10,15 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod backfill;
 pub mod cancel;
 pub mod cli;
 pub mod commit;
 pub mod config;
 pub mod contract;
+pub mod engine;
 pub mod error;
+pub mod generate;
 pub mod manifest;
 pub mod output;
 pub mod pipeline;

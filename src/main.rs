@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use pulsetier::backfill::{self, BackfillConfig};
 use pulsetier::cli::{Cli, Command};
 use pulsetier::pipeline::{self, Mode};
 use pulsetier::{Error, RunConfig};
@@ -22,20 +23,23 @@ fn main() -> ExitCode {
         }
     };
     init_logging();
+    // Deep query plans (one branch per input file, views inlined) recurse
+    // deeply when planned, serialized for Ballista and run: big stacks.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(64 * 1024 * 1024)
         .build()
     {
         Ok(rt) => rt,
         Err(e) => return fail(&Error::Io(e)),
     };
     match runtime.block_on(dispatch(cli.command)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => fail(&e),
     }
 }
 
-async fn dispatch(command: Command) -> pulsetier::Result<()> {
+async fn dispatch(command: Command) -> pulsetier::Result<ExitCode> {
     pulsetier::cancel::install_handlers();
     match command {
         Command::Run(args) => {
@@ -62,12 +66,35 @@ async fn dispatch(command: Command) -> pulsetier::Result<()> {
             let cfg = RunConfig::try_from(args)?;
             print!("{}", pipeline::explain(&cfg).await?);
         }
+        #[cfg(feature = "ballista-standalone")]
+        Command::DevCluster { vcores } => {
+            pulsetier::engine::dev_cluster(vcores).await?;
+        }
         Command::Config(args) => {
             let cfg = RunConfig::try_from(args)?;
             print!("{}", cfg.settings.to_toml());
         }
+        Command::Backfill(args) => {
+            let cfg = BackfillConfig::try_from(args)?;
+            let summary = backfill::run(&cfg).await?;
+            print!("{}", summary.to_text());
+            if let Some(path) = &cfg.summary_json {
+                summary.write_json(path)?;
+            }
+            return Ok(ExitCode::from(summary.exit_code));
+        }
+        Command::Generate(args) => {
+            let cfg = pulsetier::generate::GenerateConfig::try_from(args)?;
+            let report = pulsetier::generate::generate(&cfg).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Command::ScanFloor(args) => {
+            let cfg = RunConfig::try_from(args)?;
+            let report = pulsetier::generate::scan_floor(&cfg).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 fn init_logging() {
@@ -75,7 +102,7 @@ fn init_logging() {
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info".into());
     let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(backfill::log_writer)
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

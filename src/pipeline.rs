@@ -23,6 +23,7 @@ use crate::cancel;
 use crate::commit::{self, Staging};
 use crate::config::{RunConfig, Settings};
 use crate::contract::{self, CheckedFiles, TableSpec, Window, TABLES};
+use crate::engine;
 use crate::error::{Error, Result};
 use crate::manifest::{FileRead, InputStats, Manifest, OutputStats, Status, MANIFEST_VERSION};
 use crate::output::{self, Layout};
@@ -50,6 +51,7 @@ pub struct Report {
 /// Everything a run has once its inputs are checked and registered.
 struct Prepared {
     ctx: SessionContext,
+    keep: transform::Keep,
     date: NaiveDate,
     output: Location,
     inputs: BTreeMap<String, InputStats>,
@@ -80,6 +82,7 @@ async fn prepare(
     cfg: &RunConfig,
     timings: &mut BTreeMap<String, u64>,
     materialize: bool,
+    run_id: &str,
     runtime: Arc<RuntimeEnv>,
 ) -> Result<Prepared> {
     let s = &cfg.settings;
@@ -103,9 +106,17 @@ async fn prepare(
             })?,
         };
     info!(snapshot_date = %date, input = %input.display(&input.prefix), output = %output.display(&output.prefix), "run");
-    let ctx = transform::session(s, runtime);
+    let ctx = crate::engine::session(s, runtime).await?;
     input.register(&ctx);
     output.register(&ctx);
+    let keep = match (materialize, engine::is_ballista(s)) {
+        (false, _) => transform::Keep::View,
+        (true, false) => transform::Keep::Memory,
+        (true, true) => transform::Keep::Files {
+            loc: output.clone(),
+            dir: Staging::new(&output, date, run_id).work_dir(),
+        },
+    };
 
     let t = Instant::now();
     let mut inputs = BTreeMap::new();
@@ -146,7 +157,7 @@ async fn prepare(
     let params = transform::params(date, s);
     for (spec, files) in &checked {
         contract::register_raw(&ctx, spec, files).await?;
-        if let Err(e) = transform::run_check(&ctx, spec, &params, materialize).await {
+        if let Err(e) = transform::run_check(&ctx, spec, &params, &keep).await {
             // name the damaged file when a data page (not the footer) is bad
             return Err(contract::diagnose(&input, spec, files).await.unwrap_or(e));
         }
@@ -154,6 +165,7 @@ async fn prepare(
     timings.insert("check_rows".into(), elapsed_ms(t));
     Ok(Prepared {
         ctx,
+        keep,
         date,
         output,
         inputs,
@@ -226,6 +238,7 @@ fn quality_gate(inputs: &BTreeMap<String, InputStats>, limit: f64) -> Option<Err
 async fn rejects_frame(
     ctx: &SessionContext,
     spec: &TableSpec,
+    sort_on_client: bool,
 ) -> Result<datafusion::dataframe::DataFrame> {
     let name = format!("checked_{}", spec.name);
     let mut cols: Vec<Expr> = spec.columns.iter().map(|(c, _)| col(*c)).collect();
@@ -242,12 +255,24 @@ async fn rejects_frame(
             .filter(|(c, _)| *c != spec.key)
             .map(|(c, _)| col(*c).sort(true, false)),
     );
-    ctx.table(name.as_str())
+    let what = format!("_rejects/{}", spec.name);
+    let rows = ctx
+        .table(name.as_str())
         .await
         .and_then(|df| df.filter(col("reject_reason").is_not_null()))
         .and_then(|df| df.select(cols))
+        .map_err(|e| Error::engine(&what, e))?;
+    if !sort_on_client {
+        return rows.sort(order).map_err(|e| Error::engine(&what, e));
+    }
+    // Ballista: a sort on `source_file` (a constant of each file's branch)
+    // trips Ballista's plan checks once the branches are shuffled, so the
+    // cluster finds the rejects and the client orders them.
+    let batches = rows.collect().await.map_err(|e| Error::engine(&what, e))?;
+    SessionContext::new()
+        .read_batches(batches)
         .and_then(|df| df.sort(order))
-        .map_err(|e| Error::engine(format!("_rejects/{}", spec.name), e))
+        .map_err(|e| Error::engine(&what, e))
 }
 
 fn new_run_id() -> String {
@@ -284,6 +309,24 @@ pub async fn execute_in(
     mode: Mode,
     runtime: Option<Arc<RuntimeEnv>>,
 ) -> Result<Report> {
+    let result = execute_inner(cfg, mode, runtime).await;
+    match result {
+        // a query that failed on the cluster names the scheduler
+        Err(Error::Engine { context, source }) if engine::is_ballista(&cfg.settings) => {
+            Err(Error::Scheduler {
+                url: cfg.settings.engine.scheduler.clone(),
+                message: format!("{context}: {source}"),
+            })
+        }
+        other => other,
+    }
+}
+
+async fn execute_inner(
+    cfg: &RunConfig,
+    mode: Mode,
+    runtime: Option<Arc<RuntimeEnv>>,
+) -> Result<Report> {
     let started = Utc::now();
     let run_id = new_run_id();
     let runtime = match runtime {
@@ -294,7 +337,7 @@ pub async fn execute_in(
     let p = tokio::select! {
         biased;
         _ = cancel::cancelled() => None,
-        p = prepare(cfg, &mut timings, true, runtime) => Some(p?),
+        p = prepare(cfg, &mut timings, true, &run_id, runtime) => Some(p?),
     };
     let Some(p) = p else {
         cancel::check()?;
@@ -302,8 +345,13 @@ pub async fn execute_in(
     };
     let lock = match mode {
         Mode::Run => Some(
-            commit::RunLock::acquire(&p.output, p.date, &run_id, cfg.settings.storage.lock_stale_secs)
-                .await?,
+            commit::RunLock::acquire(
+                &p.output,
+                p.date,
+                &run_id,
+                cfg.settings.storage.lock_stale_secs,
+            )
+            .await?,
         ),
         Mode::Validate => None,
     };
@@ -380,7 +428,7 @@ async fn compute_and_stage(
 
     let t = Instant::now();
     if gate.is_none() {
-        transform::run_steps(&p.ctx, &p.params, true).await?;
+        transform::run_steps(&p.ctx, &p.params, &p.keep).await?;
     }
     timings.insert("transform".into(), elapsed_ms(t));
 
@@ -394,7 +442,7 @@ async fn compute_and_stage(
         started_at: started.to_rfc3339_opts(SecondsFormat::Millis, true),
         finished_at: String::new(),
         pulsetier_version: env!("CARGO_PKG_VERSION").into(),
-        engine: "datafusion".into(),
+        engine: engine::describe(s),
         config: s.redacted(),
         inputs,
         outputs: BTreeMap::new(),
@@ -436,7 +484,7 @@ async fn compute_and_stage(
     for spec in TABLES {
         frames.push((
             format!("_rejects/{}", spec.name),
-            rejects_frame(&p.ctx, spec).await?,
+            rejects_frame(&p.ctx, spec, engine::is_ballista(s)).await?,
             spec.reject_schema(),
         ));
     }
@@ -520,7 +568,8 @@ async fn publish_all(p: &Prepared, staged: Staged) -> Result<Report> {
 /// The logical and physical plans of every SQL step, as text.
 pub async fn explain(cfg: &RunConfig) -> Result<String> {
     let mut timings = BTreeMap::new();
-    let p = prepare(cfg, &mut timings, false, transform::runtime(&cfg.settings)?).await?;
+    let runtime = transform::runtime(&cfg.settings)?;
+    let p = prepare(cfg, &mut timings, false, "explain", runtime).await?;
     let mut text = String::new();
     for spec in TABLES {
         let (file, _) = spec.check_sql;
@@ -530,7 +579,7 @@ pub async fn explain(cfg: &RunConfig) -> Result<String> {
             .await?;
         text.push_str(&transform::explain_text(file, df).await?);
     }
-    transform::run_steps(&p.ctx, &p.params, false).await?;
+    transform::run_steps(&p.ctx, &p.params, &transform::Keep::View).await?;
     for step in transform::STEPS {
         let df = p.ctx.table(step.output).await?;
         text.push_str(&transform::explain_text(step.file, df).await?);

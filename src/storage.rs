@@ -103,10 +103,20 @@ fn retry_config(s: &StorageSettings) -> RetryConfig {
 /// builders' `from_env`.
 fn builder_options(s: &StorageSettings) -> Vec<(String, String)> {
     let mut opts = vec![
-        ("timeout".to_string(), format!("{}s", s.request_timeout_secs)),
-        ("connect_timeout".to_string(), format!("{}s", s.connect_timeout_secs)),
+        (
+            "timeout".to_string(),
+            format!("{}s", s.request_timeout_secs),
+        ),
+        (
+            "connect_timeout".to_string(),
+            format!("{}s", s.connect_timeout_secs),
+        ),
     ];
-    opts.extend(s.options.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())));
+    opts.extend(
+        s.options
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone())),
+    );
     opts
 }
 
@@ -115,7 +125,9 @@ fn builder_options(s: &StorageSettings) -> Vec<(String, String)> {
 /// this shape but no trait.
 macro_rules! cloud_store {
     ($builder:expr, $key:ty, $url:expr, $settings:expr, $shown:expr) => {{
-        let mut b = $builder.with_url($url.as_str()).with_retry(retry_config($settings));
+        let mut b = $builder
+            .with_url($url.as_str())
+            .with_retry(retry_config($settings));
         for (k, v) in builder_options($settings) {
             let key: $key = k
                 .parse()
@@ -330,12 +342,39 @@ pub fn redact(text: &str) -> String {
     }
 }
 
+/// Replace the userinfo of every URL inside a free text (`scheme://user:pw@host`
+/// → `scheme://***@host`): error chains of HTTP clients quote request URLs.
+pub fn redact_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| {
+                c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '"' || c == '\''
+            })
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@') {
+            Some(at) => {
+                out.push_str("***");
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Replace the values of secret-looking environment variables
 /// (`AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AZURE_STORAGE_ACCOUNT_KEY`,
 /// …) by `***` in a message, before it is printed or stored. A last line of
 /// defence: messages are built from redacted URLs already.
 pub fn redact_secrets(text: &str) -> String {
-    let mut out = text.to_string();
+    let mut out = redact_userinfo(text);
     for (name, value) in std::env::vars() {
         if value.len() >= 6 && crate::config::is_secret_key(&name) && out.contains(&value) {
             out = out.replace(&value, "***");
@@ -359,6 +398,15 @@ mod tests {
     }
 
     #[test]
+    fn userinfo_is_removed_from_free_text() {
+        assert_eq!(
+            redact_userinfo("PROPFIND https://user:pw@127.0.0.1:9/x failed; see s3://b/k"),
+            "PROPFIND https://***@127.0.0.1:9/x failed; see s3://b/k"
+        );
+        assert_eq!(redact_userinfo("no urls here"), "no urls here");
+    }
+
+    #[test]
     fn bare_paths_become_file_urls() {
         let u = to_url("some/dir").unwrap();
         assert_eq!(u.scheme(), "file");
@@ -368,7 +416,8 @@ mod tests {
     #[tokio::test]
     async fn lists_only_the_partition_and_skips_hidden_files() {
         use object_store::ObjectStoreExt;
-        let loc = Location::open("memory://storage-unit/root", &StorageSettings::default()).unwrap();
+        let loc =
+            Location::open("memory://storage-unit/root", &StorageSettings::default()).unwrap();
         let d = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
         for name in [
             "root/t/snapshot_date=2026-03-10/b.parquet",

@@ -11,7 +11,10 @@ use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::dataframe::DataFrame;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use object_store::path::Path;
+
+use crate::storage::Location;
 
 use crate::config::{parse_size, Settings};
 use crate::contract::{days_since_epoch, TableSpec};
@@ -172,24 +175,58 @@ pub async fn plan(
         .map_err(|e| Error::engine(file, e))
 }
 
-/// Register a step's result under `name`: computed once and kept
-/// (`materialize`) or as a view planned into each reader.
-pub async fn register(
-    ctx: &SessionContext,
-    name: &str,
-    df: DataFrame,
-    materialize: bool,
-) -> Result<()> {
-    let provider = if materialize {
-        df.cache()
-            .await
-            .map_err(|e| Error::engine(name, e))?
-            .into_view()
-    } else {
-        df.into_view()
-    };
-    ctx.register_table(name, provider)
-        .map_err(|e| Error::engine(name, e))?;
+/// How a step's result is kept for the steps that read it.
+#[derive(Debug, Clone)]
+pub enum Keep {
+    /// Planned into every reader (`explain`).
+    View,
+    /// Computed once into memory (the local engine).
+    Memory,
+    /// Computed once into Parquet files under `dir`, which a Ballista
+    /// cluster's executors can read (an in-memory table cannot be shipped,
+    /// and fully inlined plans get too deep to serialize).
+    Files {
+        /// The store of `dir` (the output root).
+        loc: Location,
+        /// Scratch folder inside this run's staging.
+        dir: Path,
+    },
+}
+
+/// Register a step's result under `name`, kept as `keep` says.
+pub async fn register(ctx: &SessionContext, name: &str, df: DataFrame, keep: &Keep) -> Result<()> {
+    let engine_err = |e| Error::engine(name, e);
+    match keep {
+        Keep::View => {
+            ctx.register_table(name, df.into_view())
+                .map_err(engine_err)?;
+        }
+        Keep::Memory => {
+            let cached = df.cache().await.map_err(engine_err)?;
+            ctx.register_table(name, cached.into_view())
+                .map_err(engine_err)?;
+        }
+        Keep::Files { loc, dir } => {
+            let fields: Vec<_> = df
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone().with_nullable(true))
+                .collect();
+            let schema = Arc::new(arrow::datatypes::Schema::new(fields));
+            let dir = dir.clone().join(name);
+            let stream = df.execute_stream().await.map_err(engine_err)?;
+            let layout = crate::output::Layout {
+                row_group_size: 1 << 20,
+                rows_per_file: usize::MAX,
+            };
+            crate::output::write_parts(loc, &dir, stream, &schema, layout, name).await?;
+            let url = format!("{}/", loc.url_of(&dir));
+            ctx.register_parquet(name, url.as_str(), ParquetReadOptions::default())
+                .await
+                .map_err(engine_err)?;
+        }
+    }
     Ok(())
 }
 
@@ -198,23 +235,20 @@ pub async fn run_check(
     ctx: &SessionContext,
     spec: &TableSpec,
     params: &ParamValues,
-    materialize: bool,
+    keep: &Keep,
 ) -> Result<()> {
     let (file, sql) = spec.check_sql;
     let df = plan(ctx, file, sql, params).await?;
-    register(ctx, &format!("checked_{}", spec.name), df, materialize).await
+    register(ctx, &format!("checked_{}", spec.name), df, keep).await
 }
 
-/// Run the transform steps; the last two (`nps_aggregates`, `social_pulse`)
-/// stay views, read once by the writer.
-pub async fn run_steps(
-    ctx: &SessionContext,
-    params: &ParamValues,
-    materialize: bool,
-) -> Result<()> {
+/// Run the transform steps; those not marked `materialize` (the last two,
+/// read once by the writer) stay views.
+pub async fn run_steps(ctx: &SessionContext, params: &ParamValues, keep: &Keep) -> Result<()> {
     for step in STEPS {
         let df = plan(ctx, step.file, step.sql, params).await?;
-        register(ctx, step.output, df, materialize && step.materialize).await?;
+        let keep = if step.materialize { keep } else { &Keep::View };
+        register(ctx, step.output, df, keep).await?;
     }
     Ok(())
 }

@@ -146,3 +146,18 @@ pub fn manifests(out: &Path) -> Vec<serde_json::Value> {
         .map(|f| serde_json::from_slice(&fs::read(f).unwrap()).unwrap())
         .collect()
 }
+
+/// `pulsetier generate` into `dir` with `accounts` accounts and a seed.
+pub fn generate_input(dir: &Path, accounts: u64, seed: u64) -> Output {
+    pulsetier(&[
+        "generate",
+        "--output",
+        dir.to_str().unwrap(),
+        "--date",
+        DATE,
+        "--accounts",
+        &accounts.to_string(),
+        "--seed",
+        &seed.to_string(),
+    ])
+}

@@ -2,10 +2,13 @@
 //! They run the real `pulsetier` binary (or the library) on the bundled
 //! fixtures, on copies of them with faults added, and on `memory://`.
 
+mod backfill;
+mod ballista;
 mod cli;
 mod common;
 mod crash;
 mod expected;
 mod fuzz;
+mod generate;
 mod hardening;
 mod publish;

@@ -230,9 +230,15 @@ fn a_live_lock_blocks_a_second_run_of_the_same_date() {
     let o = run(&fixtures(), &out, &[]);
     assert_exit(&o, 1);
     let err = stderr(&o);
-    assert!(err.contains("another run is publishing this date") && err.contains("other-run"), "{err}");
+    assert!(
+        err.contains("another run is publishing this date") && err.contains("other-run"),
+        "{err}"
+    );
     assert_eq!(snapshot_tree(&out), before);
-    assert!(lock_path(&out).exists(), "someone else's lock is left alone");
+    assert!(
+        lock_path(&out).exists(),
+        "someone else's lock is left alone"
+    );
 }
 
 #[test]
