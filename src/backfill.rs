@@ -432,7 +432,12 @@ impl Job {
 
     async fn execute(self) -> std::result::Result<DateResult, (Error, Location)> {
         if !self.force {
-            match is_committed(&self.out, self.date).await {
+            let committed = if self.settings.is_delta() {
+                is_committed_delta(&self.out, self.date).await
+            } else {
+                is_committed(&self.out, self.date).await
+            };
+            match committed {
                 Ok(true) => return Ok(DateResult::new(self.date, DateStatus::Skipped)),
                 Ok(false) => {}
                 Err(e) => return Err((e, self.out)),
@@ -457,6 +462,15 @@ impl Job {
             Err(e) => Err((e, self.out)),
         }
     }
+}
+
+/// `--table-format delta`: Delta tables have no `_SUCCESS`; a run writes
+/// its manifest only after every table's commit, so date D is committed
+/// when the newest manifest of D says `success`.
+pub async fn is_committed_delta(out: &Location, date: NaiveDate) -> Result<bool> {
+    Ok(newest_manifest(out, date)
+        .await?
+        .is_some_and(|m| m.status() == Some("success")))
 }
 
 /// Whether date D is committed: every output partition D carries

@@ -95,6 +95,9 @@ pub struct TuneArgs {
     /// NPS groups under this many responses are low_sample [default: 30].
     #[arg(long, env = "PULSETIER_MIN_RESPONSES")]
     pub min_responses: Option<i64>,
+    /// Output table format: hive (Parquet folders + _SUCCESS) or delta (Delta Lake tables) [default: hive].
+    #[arg(long, env = "PULSETIER_TABLE_FORMAT")]
+    pub table_format: Option<String>,
     /// Query engine: datafusion (in process) or ballista [default: datafusion].
     #[arg(long, env = "PULSETIER_ENGINE")]
     pub engine: Option<String>,
@@ -201,6 +204,7 @@ impl TryFrom<CommonArgs> for Settings {
             influence_max_age_days => s.windows.influence_max_age_days,
             max_reject_ratio => s.quality.max_reject_ratio,
             min_responses => s.quality.min_responses,
+            table_format => s.table_format,
             engine => s.engine.kind,
             scheduler => s.engine.scheduler,
             memory_limit => s.engine.memory_limit,

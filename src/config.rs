@@ -16,6 +16,9 @@ pub struct Settings {
     pub input: String,
     /// Output root URL.
     pub output: String,
+    /// How the outputs are published: `hive` (Parquet folders with
+    /// `_SUCCESS`) or `delta` (Delta Lake tables; needs the `delta` feature).
+    pub table_format: String,
     /// Time windows in days, ending on the snapshot date (SPEC §3).
     pub windows: Windows,
     /// Quality gate and sample-size settings.
@@ -173,6 +176,7 @@ impl Default for Settings {
         Settings {
             input: "fixtures/input".into(),
             output: "pulsetier-output".into(),
+            table_format: "hive".into(),
             windows: Windows::default(),
             quality: Quality::default(),
             scoring: Scoring::default(),
@@ -268,8 +272,27 @@ impl Settings {
         }
     }
 
+    /// Whether the outputs are published as Delta Lake tables.
+    pub fn is_delta(&self) -> bool {
+        self.table_format == "delta"
+    }
+
     /// Reject values that make no sense before any I/O happens.
     pub fn validate(&self) -> Result<()> {
+        match self.table_format.as_str() {
+            "hive" => {}
+            "delta" if cfg!(feature = "delta") => {}
+            "delta" => {
+                return Err(Error::Usage(
+                    "--table-format delta needs pulsetier built with `--features delta`".into(),
+                ))
+            }
+            other => {
+                return Err(Error::Usage(format!(
+                    "unknown table format {other:?} (hive or delta)"
+                )))
+            }
+        }
         let w = &self.windows;
         for (name, v) in [
             ("mentions_days", w.mentions_days),
@@ -409,6 +432,21 @@ mod tests {
             parse_date("2026-03-10").unwrap(),
             NaiveDate::from_ymd_opt(2026, 3, 10).unwrap()
         );
+    }
+
+    #[test]
+    fn table_format_is_checked() {
+        let mut s = Settings::from_toml_str("table_format = \"delta\"\n").unwrap();
+        assert!(s.is_delta());
+        if cfg!(feature = "delta") {
+            assert!(s.validate().is_ok());
+        } else {
+            let e = s.validate().unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            assert!(e.to_string().contains("--features delta"), "{e}");
+        }
+        s.table_format = "iceberg".into();
+        assert_eq!(s.validate().unwrap_err().exit_code(), 2);
     }
 
     #[test]

@@ -323,7 +323,7 @@ async fn typed_file(
             // a value past the µs range becomes NULL (then null_value:<col>), not an error
             Kind::Timestamp => try_cast(c, utc_micros()),
             Kind::Date if matches!(field.data_type(), DataType::Timestamp(..)) => {
-                cast(cast(c, utc_micros()), DataType::Date32)
+                cast(try_cast(c, utc_micros()), DataType::Date32)
             }
             Kind::Date => cast(c, DataType::Date32),
         };
@@ -410,16 +410,27 @@ pub async fn register_raw(
     spec: &TableSpec,
     files: &CheckedFiles,
 ) -> Result<()> {
-    let mut union: Option<DataFrame> = None;
+    // One flat union of every file's typed view (not a chain of pairwise
+    // unions, whose depth would grow with the number of files).
+    let mut plans = Vec::with_capacity(files.files.len());
     for (file, schema) in &files.files {
-        let df = typed_file(ctx, spec, file, schema).await?;
-        union = Some(match union {
-            None => df,
-            Some(u) => u
-                .union(df)
-                .map_err(|e| Error::engine(format!("{}: union", spec.name), e))?,
-        });
+        let (_, plan) = typed_file(ctx, spec, file, schema).await?.into_parts();
+        plans.push(Arc::new(plan));
     }
+    let union = match plans.len() {
+        0 => None,
+        1 => plans
+            .pop()
+            .map(|p| DataFrame::new(ctx.state(), p.as_ref().clone())),
+        _ => {
+            let union = datafusion::logical_expr::Union::try_new(plans)
+                .map_err(|e| Error::engine(format!("{}: union", spec.name), e))?;
+            Some(DataFrame::new(
+                ctx.state(),
+                datafusion::logical_expr::LogicalPlan::Union(union),
+            ))
+        }
+    };
     let df = match union {
         Some(df) => df,
         // no file at all: an empty relation with the typed schema (a plan

@@ -16,6 +16,8 @@ pub mod cli;
 pub mod commit;
 pub mod config;
 pub mod contract;
+#[cfg(feature = "delta")]
+pub mod delta;
 pub mod engine;
 pub mod error;
 pub mod generate;

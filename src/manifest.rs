@@ -66,6 +66,9 @@ pub struct OutputStats {
     pub files: Vec<WrittenFile>,
     /// Rows written.
     pub rows: u64,
+    /// Delta table version this run committed (`--table-format delta` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta_version: Option<i64>,
 }
 
 /// The manifest document.

@@ -102,6 +102,16 @@ pub fn outputs() -> [(&'static str, SchemaRef); 3] {
     ]
 }
 
+/// The order an output's rows are written in (SPEC §4): the sort is applied
+/// when the rows are written, since a kept (cached) result has several
+/// partitions whose order a reader does not preserve.
+pub fn sort_keys(table: &str) -> &'static [&'static str] {
+    match table {
+        "customer_tiers" => &["value_rank"],
+        _ => &["dimension", "dimension_value"],
+    }
+}
+
 /// One file written.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct WrittenFile {
@@ -122,7 +132,7 @@ pub struct Layout {
     pub rows_per_file: usize,
 }
 
-fn writer_props(layout: Layout) -> WriterProperties {
+pub(crate) fn writer_props(layout: Layout) -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_statistics_enabled(EnabledStatistics::Page)

@@ -454,10 +454,16 @@ async fn compute_and_stage(
         if gate.is_none() {
             for (table, _) in output::outputs() {
                 let n = p.ctx.table(table).await?.count().await?;
+                let delta_version = if s.is_delta() {
+                    check_published_delta(p, table, n as u64).await?
+                } else {
+                    None
+                };
                 manifest.outputs.insert(
                     table.into(),
                     OutputStats {
                         rows: n as u64,
+                        delta_version,
                         ..Default::default()
                     },
                 );
@@ -490,10 +496,15 @@ async fn compute_and_stage(
     }
     if gate.is_none() {
         for (table, schema) in output::outputs() {
+            let order = output::sort_keys(table)
+                .iter()
+                .map(|c| col(*c).sort(true, false))
+                .collect();
             let df = p
                 .ctx
                 .table(table)
                 .await
+                .and_then(|df| df.sort(order))
                 .map_err(|e| Error::engine(table, e))?;
             frames.push((table.to_string(), df, schema));
         }
@@ -529,16 +540,27 @@ async fn publish_all(p: &Prepared, staged: Staged) -> Result<Report> {
     } = staged;
     let t = Instant::now();
     for (table, files) in &tables {
-        commit::publish(&p.output, &staging, table, p.date, files).await?;
+        let delta_version = if manifest.config.is_delta() {
+            Some(publish_delta(p, &staging, table, files, &manifest).await?)
+        } else {
+            commit::publish(&p.output, &staging, table, p.date, files).await?;
+            None
+        };
         let rows = files.iter().map(|f| f.rows).sum();
-        info!(table = %table, rows, files = files.len(), "published");
+        info!(table = %table, rows, files = files.len(), ?delta_version, "published");
         manifest.outputs.insert(
             table.clone(),
             OutputStats {
                 committed: true,
                 partition: p.output.display(&partition_path(&p.output, table, p.date)),
-                files: files.clone(),
+                // Delta names its own data files: the table's log lists them
+                files: if delta_version.is_some() {
+                    Vec::new()
+                } else {
+                    files.clone()
+                },
                 rows,
+                delta_version,
             },
         );
     }
@@ -563,6 +585,72 @@ async fn publish_all(p: &Prepared, staged: Staged) -> Result<Report> {
             output: p.output.display(&p.output.prefix),
         }),
     }
+}
+
+/// `--table-format delta`: replace partition D of a table's Delta table in
+/// one commit; the version written.
+#[cfg(feature = "delta")]
+async fn publish_delta(
+    p: &Prepared,
+    staging: &Staging,
+    table: &str,
+    files: &[output::WrittenFile],
+    manifest: &Manifest,
+) -> Result<i64> {
+    commit::test_pause().await;
+    let layout = Layout {
+        row_group_size: manifest.config.engine.row_group_size,
+        rows_per_file: manifest.config.engine.rows_per_file,
+    };
+    crate::delta::publish(
+        &p.output,
+        staging,
+        table,
+        p.date,
+        files,
+        &manifest.run_id,
+        layout,
+    )
+    .await
+}
+
+/// `validate --table-format delta` of a published date: partition D of the
+/// output's Delta table (latest version) must hold the rows the inputs give;
+/// the version read, or `None` when D is not published (no successful
+/// manifest) or the table does not exist yet.
+#[cfg(feature = "delta")]
+async fn check_published_delta(p: &Prepared, table: &str, rows: u64) -> Result<Option<i64>> {
+    if !crate::backfill::is_committed_delta(&p.output, p.date).await? {
+        return Ok(None); // D not published yet: nothing to compare
+    }
+    match crate::delta::published_rows(&p.output, table, p.date).await? {
+        Some((version, published)) if published != rows => Err(Error::Internal(format!(
+            "validate: {table} partition snapshot_date={} holds {published} rows in Delta version {version}, the inputs give {rows}",
+            p.date
+        ))),
+        Some((version, _)) => Ok(Some(version)),
+        None => Ok(None),
+    }
+}
+
+#[cfg(not(feature = "delta"))]
+async fn check_published_delta(_p: &Prepared, _table: &str, _rows: u64) -> Result<Option<i64>> {
+    Ok(None)
+}
+
+/// Without the `delta` feature `--table-format delta` is refused by
+/// `Settings::validate`; this is never reached.
+#[cfg(not(feature = "delta"))]
+async fn publish_delta(
+    _p: &Prepared,
+    _staging: &Staging,
+    _table: &str,
+    _files: &[output::WrittenFile],
+    _manifest: &Manifest,
+) -> Result<i64> {
+    Err(Error::Usage(
+        "--table-format delta needs pulsetier built with `--features delta`".into(),
+    ))
 }
 
 /// The logical and physical plans of every SQL step, as text.

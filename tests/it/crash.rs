@@ -100,18 +100,14 @@ fn sigkill_anywhere_leaves_old_new_or_uncommitted() {
 
     let mut saw_uncommitted = false;
     let mut saw_new = false;
-    for delay in (0..2400).step_by(120) {
-        let mut child = spawn_run(&input, &out, 40, &[]);
-        std::thread::sleep(Duration::from_millis(delay));
-        let _ = child.kill(); // SIGKILL
-        let _ = child.wait();
+    let mut check = |when: &str| {
         for t in TABLES {
             let (files, ok) = partition_state(&out, t);
             if ok {
                 let is_new = files == new[t];
                 assert!(
                     files == old[t] || is_new,
-                    "{t} after kill at {delay} ms: committed but neither old nor new"
+                    "{t} after a kill {when}: committed but neither old nor new"
                 );
                 saw_new |= is_new && old[t] != new[t];
             } else {
@@ -123,6 +119,27 @@ fn sigkill_anywhere_leaves_old_new_or_uncommitted() {
             b"another date"
         );
         assert!(other.join("_SUCCESS").exists());
+    };
+    // Kills while listing, checking, transforming and staging: fixed delays
+    // after the start.
+    for delay in [0u64, 60, 150, 250, 400, 600] {
+        let mut child = spawn_run(&input, &out, 40, &[]);
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        check(&format!("{delay} ms after the start"));
+    }
+    // Kills while publishing: delays after the moment everything is staged
+    // (the pause hook makes each publish step take 40 ms), so they land in
+    // the commit however loaded the machine is.
+    for offset in (0u64..=1500).step_by(100) {
+        let _ = fs::remove_dir_all(out.join("_staging")); // see this run's staging only
+        let mut child = spawn_run(&input, &out, 40, &[]);
+        wait_for_staging(&out, &mut child);
+        std::thread::sleep(Duration::from_millis(offset));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        check(&format!("{offset} ms into the commit"));
     }
     assert!(
         saw_uncommitted,

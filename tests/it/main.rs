@@ -7,6 +7,8 @@ mod ballista;
 mod cli;
 mod common;
 mod crash;
+#[cfg(feature = "delta")]
+mod delta;
 mod expected;
 mod fuzz;
 mod generate;
