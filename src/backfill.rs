@@ -560,7 +560,8 @@ fn active_bar() -> MutexGuard<'static, Option<ProgressBar>> {
 }
 
 /// A stderr writer for `tracing` that suspends the backfill's progress bar
-/// while a log line is written, so the two do not garble each other.
+/// while a log line is written, so the two do not garble each other, and
+/// redacts credentials from the line.
 pub fn log_writer() -> LogWriter {
     LogWriter
 }
@@ -570,14 +571,16 @@ pub fn log_writer() -> LogWriter {
 pub struct LogWriter;
 
 impl Write for LogWriter {
+    /// Writes one formatted log line, with URL userinfo and secret values
+    /// (libraries such as object_store log request URLs) redacted.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let line = crate::storage::redact_secrets(&String::from_utf8_lossy(buf));
         let bar = active_bar().clone();
         match bar {
-            Some(bar) => bar
-                .suspend(|| io::stderr().write_all(buf))
-                .map(|()| buf.len()),
-            None => io::stderr().write(buf),
+            Some(bar) => bar.suspend(|| io::stderr().write_all(line.as_bytes()))?,
+            None => io::stderr().write_all(line.as_bytes())?,
         }
+        Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
