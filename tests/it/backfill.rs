@@ -25,15 +25,6 @@ const FROM: &str = "2026-03-07";
 const TO: &str = "2026-03-10";
 const DATES: [&str; 4] = ["2026-03-07", "2026-03-08", "2026-03-09", "2026-03-10"];
 const OUTPUTS: [&str; 3] = ["customer_tiers", "nps_aggregates", "social_pulse"];
-const TABLES: [&str; 7] = [
-    "customer_tiers",
-    "nps_aggregates",
-    "social_pulse",
-    "_rejects/accounts",
-    "_rejects/mentions",
-    "_rejects/surveys",
-    "_rejects/influence_scores",
-];
 
 /// A copy of the fixtures with a fourth accounts snapshot, 2026-03-07.
 fn four_snapshots(name: &str) -> PathBuf {
@@ -180,7 +171,7 @@ fn parquet_files(dir: &Path) -> usize {
 /// holds no data file: nothing is half-published.
 fn assert_nothing_half_published(out: &Path) {
     for date in DATES {
-        for table in TABLES {
+        for table in PUBLISHED {
             let dir = partition(out, table, date);
             assert!(
                 dir.join("_SUCCESS").exists() || parquet_files(&dir) == 0,
@@ -193,7 +184,7 @@ fn assert_nothing_half_published(out: &Path) {
 /// Date D is fully committed: every table has `_SUCCESS` and data, and the
 /// newest manifest says success.
 fn assert_committed(out: &Path, date: &str) {
-    for table in TABLES {
+    for table in PUBLISHED {
         let dir = partition(out, table, date);
         assert!(
             dir.join("_SUCCESS").exists(),
@@ -282,7 +273,7 @@ fn broken_date_fails_alone_then_reruns_run_only_what_is_missing() {
     for date in ["2026-03-07", "2026-03-08", "2026-03-10"] {
         assert_committed(&out, date);
     }
-    for table in TABLES {
+    for table in PUBLISHED {
         assert!(!partition(&out, table, "2026-03-09").exists(), "{table}");
     }
     assert_nothing_half_published(&out);
@@ -342,7 +333,7 @@ fn concurrency_three_gives_the_same_files_as_one() {
     assert_eq!(statuses(&o), all("ok"));
     let (a, b) = (snapshot_tree(&one), snapshot_tree(&three));
     for date in DATES {
-        for table in TABLES {
+        for table in PUBLISHED {
             let file = format!("{table}/snapshot_date={date}/part-00000.parquet");
             assert!(a.iter().any(|(p, _)| *p == file), "{file}");
         }

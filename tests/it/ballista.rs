@@ -6,17 +6,6 @@
 
 use crate::common::*;
 
-#[cfg(feature = "ballista-standalone")]
-const OUTPUTS: [&str; 7] = [
-    "customer_tiers",
-    "nps_aggregates",
-    "social_pulse",
-    "_rejects/accounts",
-    "_rejects/mentions",
-    "_rejects/surveys",
-    "_rejects/influence_scores",
-];
-
 /// A scheduler + executor in a child process, stopped on drop.
 #[cfg(feature = "ballista-standalone")]
 struct Cluster {
@@ -76,7 +65,7 @@ fn ballista_outputs_equal_the_local_engine_row_for_row() {
         &["--engine", "ballista", "--scheduler", &cluster.url],
     );
     assert_exit(&o, 0);
-    for t in OUTPUTS {
+    for t in PUBLISHED {
         let dir = |root: &std::path::Path| root.join(t).join(format!("snapshot_date={DATE}"));
         let a = arrow::util::pretty::pretty_format_batches(&read_partition(&dir(&local)))
             .unwrap()

@@ -11,6 +11,17 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 pub const DATE: &str = "2026-03-10";
 
+/// Every table a run publishes (partition D, with `_SUCCESS`).
+pub const PUBLISHED: [&str; 7] = [
+    "customer_tiers",
+    "nps_aggregates",
+    "social_pulse",
+    "_rejects/accounts",
+    "_rejects/mentions",
+    "_rejects/surveys",
+    "_rejects/influence_scores",
+];
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

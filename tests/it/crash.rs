@@ -13,16 +13,6 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 
-const TABLES: [&str; 7] = [
-    "customer_tiers",
-    "nps_aggregates",
-    "social_pulse",
-    "_rejects/accounts",
-    "_rejects/mentions",
-    "_rejects/surveys",
-    "_rejects/influence_scores",
-];
-
 /// Data files (name → bytes) of partition D of a table, and whether it has `_SUCCESS`.
 fn partition_state(out: &Path, table: &str) -> (BTreeMap<String, Vec<u8>>, bool) {
     let dir = out.join(table).join(format!("snapshot_date={DATE}"));
@@ -64,7 +54,7 @@ fn spawn_run(input: &Path, out: &Path, pause_ms: u64, extra: &[&str]) -> Child {
 
 /// The published state of every table after a complete run.
 fn states(out: &Path) -> BTreeMap<&'static str, BTreeMap<String, Vec<u8>>> {
-    TABLES
+    PUBLISHED
         .iter()
         .map(|t| {
             let (files, ok) = partition_state(out, t);
@@ -101,7 +91,7 @@ fn sigkill_anywhere_leaves_old_new_or_uncommitted() {
     let mut saw_uncommitted = false;
     let mut saw_new = false;
     let mut check = |when: &str| {
-        for t in TABLES {
+        for t in PUBLISHED {
             let (files, ok) = partition_state(&out, t);
             if ok {
                 let is_new = files == new[t];

@@ -13,16 +13,6 @@ use futures::TryStreamExt;
 
 use crate::common::*;
 
-const TABLES: [&str; 7] = [
-    "customer_tiers",
-    "nps_aggregates",
-    "social_pulse",
-    "_rejects/accounts",
-    "_rejects/mentions",
-    "_rejects/surveys",
-    "_rejects/influence_scores",
-];
-
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Runtime::new().unwrap()
 }
@@ -140,7 +130,7 @@ fn delta_outputs_have_the_hive_rows_and_commit_metadata() {
     assert_exit(&run(&fixtures(), &delta, &["--table-format", "delta"]), 0);
     let m = manifest_of(&delta, DATE, 0);
     rt().block_on(async {
-        for t in TABLES {
+        for t in PUBLISHED {
             let (rows, date_type) = delta_rows(&delta, t, DATE, None).await;
             assert_eq!(rows, hive_rows(&hive, t, DATE), "{t}");
             assert_eq!(date_type, DataType::Date32, "{t}");
@@ -210,7 +200,7 @@ fn concurrent_dates_and_a_rerun_give_one_version_each() {
     );
     let rerun = manifest_of(&delta, DATE, 1);
     rt().block_on(async {
-        for t in TABLES {
+        for t in PUBLISHED {
             let table = open(&delta, t, None).await;
             assert_eq!(table.version(), Some(2), "{t}: two dates + one rerun");
             assert_eq!(rerun["outputs"][t]["delta_version"], 2, "{t}");
@@ -302,7 +292,7 @@ fn sigkill_leaves_each_table_at_a_committed_version() {
             assert_eq!(open_version(&rt, &delta, "social_pulse"), 0);
         }
         rt.block_on(async {
-            for t in TABLES {
+            for t in PUBLISHED {
                 let table = open(&delta, t, None).await;
                 let (rows, _) = delta_rows(&delta, t, DATE, None).await;
                 let old = hive_rows(&old_h, t, DATE);
@@ -322,7 +312,7 @@ fn sigkill_leaves_each_table_at_a_committed_version() {
     // a later run of D completes over whatever the kills left
     assert_exit(&run(&fixtures(), &delta, &["--table-format", "delta"]), 0);
     rt.block_on(async {
-        for t in TABLES {
+        for t in PUBLISHED {
             let (rows, _) = delta_rows(&delta, t, DATE, None).await;
             assert_eq!(rows, hive_rows(&old_h, t, DATE), "{t} after the final run");
         }
