@@ -5,7 +5,9 @@
 -- a repeated account_id is a reject, not a dropped duplicate).
 -- Rules run column by column in contract order; the first broken one names
 -- the row. Then every account_id seen more than once among the rows that
--- passed the rules is rejected as duplicate_key (no safe winner).
+-- passed the rules is rejected as duplicate_key (no safe winner). The
+-- repeated ids are found with an aggregate and joined back (a window
+-- partitioned by account_id would keep one partition per account: slow).
 WITH trimmed AS (
   SELECT
     r.*,
@@ -38,16 +40,24 @@ ruled AS (
         THEN 'invalid_value:invoices_paid_on_time_12m'
     END AS rule_reason
   FROM trimmed t
+),
+repeated AS (
+  SELECT n_account_id AS repeated_id
+  FROM ruled
+  WHERE rule_reason IS NULL
+  GROUP BY n_account_id
+  HAVING count(*) > 1
 )
 SELECT
-  account_id, segment, region, plan, status, signup_date, monthly_spend,
-  services_count, invoices_due_12m, invoices_paid_on_time_12m, social_handle,
-  source_file, snapshot_date,
-  n_account_id, n_segment, n_region, n_plan, n_status, n_social_handle,
+  r.account_id, r.segment, r.region, r.plan, r.status, r.signup_date, r.monthly_spend,
+  r.services_count, r.invoices_due_12m, r.invoices_paid_on_time_12m, r.social_handle,
+  r.file_id, r.snapshot_date,
+  r.n_account_id, r.n_segment, r.n_region, r.n_plan, r.n_status, r.n_social_handle,
   CASE
-    WHEN rule_reason IS NOT NULL THEN rule_reason
-    WHEN sum(CASE WHEN rule_reason IS NULL THEN 1 ELSE 0 END)
-           OVER (PARTITION BY n_account_id) > 1 THEN 'duplicate_key'
+    WHEN r.rule_reason IS NOT NULL THEN r.rule_reason
+    WHEN d.repeated_id IS NOT NULL THEN 'duplicate_key'
   END AS reject_reason,
   false AS is_duplicate
-FROM ruled
+-- the few repeated ids are the join's build side
+FROM repeated d
+RIGHT JOIN ruled r ON r.n_account_id = d.repeated_id

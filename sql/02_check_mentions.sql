@@ -4,9 +4,13 @@
 -- (n_*), reject_reason (NULL = valid) and is_duplicate.
 -- A duplicate is the same mention_id delivered twice: among valid rows the
 -- copy from the latest partition wins, then the latest posted_at, then the
--- highest sentiment (NULL lowest), then the source file that sorts last; the
+-- highest sentiment (NULL lowest), then the source file that sorts last
+-- (file_id: the files are numbered in URL order); the
 -- remaining columns only break ties between otherwise identical copies.
 -- Duplicates are resolved over all partitions read, before the time window.
+-- Only the rows of a repeated mention_id (found with an aggregate) go through
+-- the ranking window; the rest are single copies. A window over every row,
+-- partitioned by mention_id, keeps one partition per mention: slow.
 WITH trimmed AS (
   SELECT
     r.*,
@@ -27,20 +31,36 @@ ruled AS (
     END AS reject_reason
   FROM trimmed t
 ),
-ranked AS (
-  SELECT
-    r.*,
-    row_number() OVER (
-      PARTITION BY n_mention_id, reject_reason IS NULL
-      ORDER BY snapshot_date DESC, posted_at DESC, sentiment DESC NULLS LAST,
-               source_file DESC, n_platform, n_author_handle NULLS LAST, text NULLS LAST
-    ) AS copy_rank
-  FROM ruled r
+repeated AS (
+  SELECT n_mention_id AS repeated_id
+  FROM ruled
+  WHERE reject_reason IS NULL
+  GROUP BY n_mention_id
+  HAVING count(*) > 1
+),
+tagged AS (
+  SELECT r.*, r.reject_reason IS NULL AND d.repeated_id IS NOT NULL AS contested
+  FROM repeated d
+  RIGHT JOIN ruled r ON r.n_mention_id = d.repeated_id
 )
 SELECT
   mention_id, platform, author_handle, posted_at, sentiment, text,
-  source_file, snapshot_date,
+  file_id, snapshot_date,
   n_mention_id, n_platform, n_author_handle,
   reject_reason,
-  reject_reason IS NULL AND copy_rank > 1 AS is_duplicate
-FROM ranked
+  false AS is_duplicate
+FROM tagged
+WHERE NOT contested
+UNION ALL
+SELECT
+  mention_id, platform, author_handle, posted_at, sentiment, text,
+  file_id, snapshot_date,
+  n_mention_id, n_platform, n_author_handle,
+  reject_reason,
+  row_number() OVER (
+    PARTITION BY n_mention_id
+    ORDER BY snapshot_date DESC, posted_at DESC, sentiment DESC NULLS LAST,
+             file_id DESC, n_platform, n_author_handle NULLS LAST, text NULLS LAST
+  ) > 1 AS is_duplicate
+FROM tagged
+WHERE contested

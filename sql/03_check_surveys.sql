@@ -4,8 +4,11 @@
 -- normalized values (n_*), reject_reason (NULL = valid) and is_duplicate.
 -- Order of SPEC §2: (1) column rules, (2) duplicates of response_id among
 -- valid rows (latest partition, then latest responded_at, then highest score,
--- then the source file that sorts last; losers are dropped, not rejected),
+-- then the source file that sorts last, by file_id = URL order; losers are
+-- dropped, not rejected),
 -- (3) the surviving copy must name a valid account of snapshot D, any status.
+-- Only the rows of a repeated response_id (found with an aggregate) go
+-- through the ranking window; the rest are single copies.
 WITH trimmed AS (
   SELECT
     r.*,
@@ -26,15 +29,32 @@ ruled AS (
     END AS rule_reason
   FROM trimmed t
 ),
+repeated AS (
+  SELECT n_response_id AS repeated_id
+  FROM ruled
+  WHERE rule_reason IS NULL
+  GROUP BY n_response_id
+  HAVING count(*) > 1
+),
+tagged AS (
+  SELECT r.*, r.rule_reason IS NULL AND d.repeated_id IS NOT NULL AS contested
+  FROM repeated d
+  RIGHT JOIN ruled r ON r.n_response_id = d.repeated_id
+),
 ranked AS (
+  SELECT t.*, false AS later_copy
+  FROM tagged t
+  WHERE NOT contested
+  UNION ALL
   SELECT
-    r.*,
+    t.*,
     row_number() OVER (
-      PARTITION BY n_response_id, rule_reason IS NULL
+      PARTITION BY n_response_id
       ORDER BY snapshot_date DESC, responded_at DESC, score DESC NULLS LAST,
-               source_file DESC, n_account_id, n_channel NULLS LAST
-    ) AS copy_rank
-  FROM ruled r
+               file_id DESC, n_account_id, n_channel NULLS LAST
+    ) > 1 AS later_copy
+  FROM tagged t
+  WHERE contested
 ),
 valid_account_ids AS (
   SELECT DISTINCT n_account_id AS account_id
@@ -43,12 +63,13 @@ valid_account_ids AS (
 )
 SELECT
   s.response_id, s.account_id, s.responded_at, s.score, s.channel,
-  s.source_file, s.snapshot_date,
+  s.file_id, s.snapshot_date,
   s.n_response_id, s.n_account_id, s.n_channel,
   CASE
     WHEN s.rule_reason IS NOT NULL THEN s.rule_reason
-    WHEN s.copy_rank = 1 AND a.account_id IS NULL THEN 'unknown_account'
+    WHEN NOT s.later_copy AND a.account_id IS NULL THEN 'unknown_account'
   END AS reject_reason,
-  s.rule_reason IS NULL AND s.copy_rank > 1 AS is_duplicate
-FROM ranked s
-LEFT JOIN valid_account_ids a ON s.n_account_id = a.account_id
+  s.later_copy AS is_duplicate
+-- the valid account ids are the join's build side
+FROM valid_account_ids a
+RIGHT JOIN ranked s ON s.n_account_id = a.account_id

@@ -21,7 +21,7 @@ normalized AS (
 )
 SELECT
   handle, provider, score, scored_at,
-  source_file, snapshot_date,
+  file_id, snapshot_date,
   n_handle, n_provider,
   CASE
     WHEN n_handle IS NULL THEN 'null_key'

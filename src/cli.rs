@@ -27,7 +27,7 @@ pub enum Command {
     /// Check the inputs and compute everything for one date; write nothing.
     Validate(RunArgs),
     /// Print the logical and physical plan of every SQL step.
-    Explain(RunArgs),
+    Explain(ExplainArgs),
     /// Print the effective configuration as TOML (defaults, file, environment, flags).
     Config(RunArgs),
     /// Run every snapshot date of a range, skipping dates already committed.
@@ -58,6 +58,19 @@ pub struct RunArgs {
     /// Locations, config file and tunables.
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// Arguments of `explain`.
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// Date, locations and tunables, as for `run`.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Also execute every step (writing nothing) and show each operator's
+    /// measured rows, time and memory (`EXPLAIN ANALYZE`). Steps are planned
+    /// inline, so a later step's figures include the steps it reads.
+    #[arg(long)]
+    pub analyze: bool,
 }
 
 /// Options shared by every command that reads inputs and writes outputs.

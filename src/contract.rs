@@ -3,9 +3,12 @@
 //! read. Every file of a partition is checked from its Parquet footer before
 //! anything runs, so a bad delivery fails early (exit 3) with the table,
 //! file, column, expected and found type; then each file is read with its
-//! own schema and cast to the canonical types, tagged with `source_file` and
-//! its partition's `snapshot_date`, and the files are unioned into
-//! `raw_<table>`. The row rules themselves are SQL (`sql/0*_check_*.sql`).
+//! own schema and cast to the canonical types, tagged with a small
+//! `file_id` and its partition's `snapshot_date`, and the files are unioned
+//! into `raw_<table>`; `files_<table>` maps each `file_id` to its URL (the
+//! `source_file` of `_rejects`). File ids follow the files' URL order, so
+//! ordering by `file_id` orders by file name within a partition. The row
+//! rules themselves are SQL (`sql/0*_check_*.sql`).
 
 use std::sync::Arc;
 
@@ -232,7 +235,7 @@ impl TableSpec {
                 fields.push(Field::new(format!("{name}_f64"), DataType::Float64, true));
             }
         }
-        fields.push(Field::new("source_file", DataType::Utf8, true));
+        fields.push(Field::new("file_id", DataType::Int32, true));
         fields.push(Field::new("snapshot_date", DataType::Date32, true));
         Arc::new(Schema::new(fields))
     }
@@ -292,11 +295,12 @@ pub fn check_schema(spec: &TableSpec, file_url: &str, schema: &Schema) -> Result
 }
 
 /// The typed view of one file: contract columns cast to canonical types,
-/// plus `source_file` and `snapshot_date`.
+/// plus `file_id` and `snapshot_date`.
 async fn typed_file(
     ctx: &SessionContext,
     spec: &TableSpec,
     file: &InputFile,
+    file_id: i32,
     schema: &Schema,
 ) -> Result<DataFrame> {
     let opts = ParquetReadOptions::default()
@@ -334,7 +338,7 @@ async fn typed_file(
         };
         exprs.push(typed.alias(alias));
     }
-    exprs.push(lit(redact(&file.url)).alias("source_file"));
+    exprs.push(lit(file_id).alias("file_id"));
     exprs.push(
         lit(ScalarValue::Date32(Some(days_since_epoch(
             file.snapshot_date,
@@ -413,10 +417,15 @@ pub async fn register_raw(
     // One flat union of every file's typed view (not a chain of pairwise
     // unions, whose depth would grow with the number of files).
     let mut plans = Vec::with_capacity(files.files.len());
-    for (file, schema) in &files.files {
-        let (_, plan) = typed_file(ctx, spec, file, schema).await?.into_parts();
+    let mut names = Vec::with_capacity(files.files.len());
+    for (id, (file, schema)) in files.files.iter().enumerate() {
+        let id = i32::try_from(id)
+            .map_err(|_| Error::Internal(format!("{}: too many files", spec.name)))?;
+        let (_, plan) = typed_file(ctx, spec, file, id, schema).await?.into_parts();
         plans.push(Arc::new(plan));
+        names.push(vec![lit(id), lit(redact(&file.url))]);
     }
+    register_file_names(ctx, spec, names)?;
     let union = match plans.len() {
         0 => None,
         1 => plans
@@ -449,6 +458,39 @@ pub async fn register_raw(
     };
     let name = format!("raw_{}", spec.name);
     ctx.register_table(name.as_str(), df.into_view())
+        .map_err(|e| Error::engine(name, e))?;
+    Ok(())
+}
+
+/// Register `files_<table>` (`file_id` Int32, `source_file` Utf8): a VALUES
+/// plan, which any engine can ship (unlike an in-memory table).
+fn register_file_names(ctx: &SessionContext, spec: &TableSpec, rows: Vec<Vec<Expr>>) -> Result<()> {
+    let name = format!("files_{}", spec.name);
+    let err = |e| Error::engine(format!("{}: file names", spec.name), e);
+    let plan = if rows.is_empty() {
+        let schema = Schema::new(vec![
+            Field::new("file_id", DataType::Int32, false),
+            Field::new("source_file", DataType::Utf8, false),
+        ]);
+        let schema = datafusion::common::DFSchema::try_from(schema).map_err(err)?;
+        datafusion::logical_expr::LogicalPlan::EmptyRelation(
+            datafusion::logical_expr::EmptyRelation {
+                produce_one_row: false,
+                schema: Arc::new(schema),
+            },
+        )
+    } else {
+        datafusion::logical_expr::LogicalPlanBuilder::values(rows)
+            .and_then(|b| {
+                b.project(vec![
+                    Expr::Column(Column::from_name("column1")).alias("file_id"),
+                    Expr::Column(Column::from_name("column2")).alias("source_file"),
+                ])
+            })
+            .and_then(|b| b.build())
+            .map_err(err)?
+    };
+    ctx.register_table(name.as_str(), DataFrame::new(ctx.state(), plan).into_view())
         .map_err(|e| Error::engine(name, e))?;
     Ok(())
 }

@@ -63,8 +63,8 @@ async fn dispatch(command: Command) -> pulsetier::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&report.manifest)?);
         }
         Command::Explain(args) => {
-            let cfg = RunConfig::try_from(args)?;
-            print!("{}", pipeline::explain(&cfg).await?);
+            let cfg = RunConfig::try_from(args.run)?;
+            print!("{}", pipeline::explain(&cfg, args.analyze).await?);
         }
         #[cfg(feature = "ballista-standalone")]
         Command::DevCluster { vcores } => {

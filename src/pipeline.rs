@@ -11,7 +11,7 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::Int64Type;
 use chrono::{NaiveDate, SecondsFormat, Utc};
 use datafusion::functions_aggregate::expr_fn::{count, sum};
-use datafusion::logical_expr::{case, col, lit, Expr, SortExpr};
+use datafusion::logical_expr::{case, col, lit, Expr, JoinType, SortExpr};
 use datafusion::prelude::SessionContext;
 use tracing::info;
 
@@ -256,12 +256,19 @@ async fn rejects_frame(
             .map(|(c, _)| col(*c).sort(true, false)),
     );
     let what = format!("_rejects/{}", spec.name);
+    let err = |e| Error::engine(&what, e);
+    // file ids → URLs: the (few) files are the join's build side
+    let files = ctx
+        .table(format!("files_{}", spec.name).as_str())
+        .await
+        .map_err(err)?;
     let rows = ctx
         .table(name.as_str())
         .await
         .and_then(|df| df.filter(col("reject_reason").is_not_null()))
+        .and_then(|df| files.join(df, JoinType::Inner, &["file_id"], &["file_id"], None))
         .and_then(|df| df.select(cols))
-        .map_err(|e| Error::engine(&what, e))?;
+        .map_err(err)?;
     if !sort_on_client {
         return rows.sort(order).map_err(|e| Error::engine(&what, e));
     }
@@ -653,8 +660,9 @@ async fn publish_delta(
     ))
 }
 
-/// The logical and physical plans of every SQL step, as text.
-pub async fn explain(cfg: &RunConfig) -> Result<String> {
+/// The logical and physical plans of every SQL step, as text; with
+/// `analyze`, each step is executed and its operators' metrics shown.
+pub async fn explain(cfg: &RunConfig, analyze: bool) -> Result<String> {
     let mut timings = BTreeMap::new();
     let runtime = transform::runtime(&cfg.settings)?;
     let p = prepare(cfg, &mut timings, false, "explain", runtime).await?;
@@ -665,12 +673,12 @@ pub async fn explain(cfg: &RunConfig) -> Result<String> {
             .ctx
             .table(format!("checked_{}", spec.name).as_str())
             .await?;
-        text.push_str(&transform::explain_text(file, df).await?);
+        text.push_str(&transform::explain_text(file, df, analyze).await?);
     }
     transform::run_steps(&p.ctx, &p.params, &transform::Keep::View).await?;
     for step in transform::STEPS {
         let df = p.ctx.table(step.output).await?;
-        text.push_str(&transform::explain_text(step.file, df).await?);
+        text.push_str(&transform::explain_text(step.file, df, analyze).await?);
     }
     Ok(text)
 }

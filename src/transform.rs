@@ -196,6 +196,7 @@ pub enum Keep {
 /// Register a step's result under `name`, kept as `keep` says.
 pub async fn register(ctx: &SessionContext, name: &str, df: DataFrame, keep: &Keep) -> Result<()> {
     let engine_err = |e| Error::engine(name, e);
+    let started = std::time::Instant::now();
     match keep {
         Keep::View => {
             ctx.register_table(name, df.into_view())
@@ -227,6 +228,11 @@ pub async fn register(ctx: &SessionContext, name: &str, df: DataFrame, keep: &Ke
                 .map_err(engine_err)?;
         }
     }
+    tracing::debug!(
+        step = name,
+        ms = started.elapsed().as_millis() as u64,
+        "step done"
+    );
     Ok(())
 }
 
@@ -253,10 +259,11 @@ pub async fn run_steps(ctx: &SessionContext, params: &ParamValues, keep: &Keep) 
     Ok(())
 }
 
-/// The logical and physical plans of a planned step, as text.
-pub async fn explain_text(name: &str, df: DataFrame) -> Result<String> {
+/// The logical and physical plans of a planned step, as text; with
+/// `analyze`, the executed plan with its metrics.
+pub async fn explain_text(name: &str, df: DataFrame, analyze: bool) -> Result<String> {
     let batches = df
-        .explain(false, false)
+        .explain(false, analyze)
         .map_err(|e| Error::engine(name, e))?
         .collect()
         .await
