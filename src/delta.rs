@@ -6,8 +6,16 @@
 //! snapshot_date = D`: remove actions for the old files of D, add actions for
 //! the new ones); other dates are untouched. Each commit's `commitInfo`
 //! carries the run id and the pulsetier version.
+//!
+//! deltalake is handed pulsetier's own object store (`with_storage_backend`),
+//! so a Delta output works on every store a Hive output does, with the same
+//! credentials, retries and `[storage.options]`. Each Delta version is
+//! committed by a conditional put of `_delta_log/<version>.json`
+//! (`PutMode::Create`: `If-None-Match: *` on S3 and Azure, a generation
+//! precondition on GCS), so of two runs racing for one version exactly one
+//! wins and the other retries on top of it: no DynamoDB locking provider.
 
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 
 use arrow::array::{ArrayRef, Date32Array};
 use arrow::datatypes::{DataType, Field, Schema};
@@ -16,8 +24,11 @@ use chrono::NaiveDate;
 use deltalake::datafusion::logical_expr::{col, lit};
 use deltalake::datafusion::scalar::ScalarValue;
 use deltalake::kernel::transaction::CommitProperties;
+use deltalake::logstore::{
+    default_logstore, logstore_factories, LogStore, LogStoreFactory, ObjectStoreRef, StorageConfig,
+};
 use deltalake::protocol::SaveMode;
-use deltalake::{DeltaTable, DeltaTableBuilder, DeltaTableError};
+use deltalake::{DeltaResult, DeltaTable, DeltaTableBuilder, DeltaTableError};
 use futures::TryStreamExt;
 #[allow(deprecated)]
 use parquet::arrow::async_reader::{ParquetObjectReader, ParquetRecordBatchStreamBuilder};
@@ -34,6 +45,48 @@ pub const PARTITION_COLUMN: &str = "snapshot_date";
 /// moment) can make a commit fail; it is retried this many times in all.
 const ATTEMPTS: usize = 4;
 
+/// deltalake's default log store for the cloud schemes: it commits with a
+/// conditional put on the store it is given. deltalake-core registers it for
+/// `file://` and `memory://` only (its cloud crates would bring their own
+/// stores, and on S3 a DynamoDB client, which pulsetier does not need: S3 has
+/// conditional puts, object_store sends `If-None-Match: *` unless
+/// `aws_conditional_put = "disabled"`, and then a commit fails instead of
+/// risking a lost version).
+struct ConditionalPutLogStore;
+
+impl LogStoreFactory for ConditionalPutLogStore {
+    fn with_options(
+        &self,
+        prefixed_store: ObjectStoreRef,
+        root_store: ObjectStoreRef,
+        location: &url::Url,
+        options: &StorageConfig,
+    ) -> DeltaResult<Arc<dyn LogStore>> {
+        Ok(default_logstore(
+            prefixed_store,
+            root_store,
+            location,
+            options,
+        ))
+    }
+}
+
+/// Register [`ConditionalPutLogStore`] for every cloud scheme
+/// `storage::Location::open` accepts (keeping a factory already registered).
+fn register_log_stores() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let factories = logstore_factories();
+        for scheme in ["s3", "s3a", "gs", "az", "abfs", "abfss", "azure", "adl"] {
+            if let Ok(url) = url::Url::parse(&format!("{scheme}://")) {
+                factories
+                    .entry(url)
+                    .or_insert_with(|| Arc::new(ConditionalPutLogStore));
+            }
+        }
+    });
+}
+
 /// The unredacted URL of a table folder (the store's URL plus the path).
 pub fn table_url(out: &Location, table: &str) -> Result<url::Url> {
     let mut path = out.prefix.clone();
@@ -47,6 +100,17 @@ pub fn table_url(out: &Location, table: &str) -> Result<url::Url> {
 
 fn delta_err(out: &Location, table: &str, e: DeltaTableError) -> Error {
     let shown = out.display(&out.prefix);
+    if let DeltaTableError::ObjectStore {
+        source: object_store::Error::NotImplemented { .. },
+    } = &e
+    {
+        // e.g. `aws_conditional_put = "disabled"`: no safe way to commit
+        return Error::Usage(crate::storage::redact_secrets(&format!(
+            "Delta table {table} under {shown}: the store cannot commit a Delta version safely \
+             (Delta commits need conditional puts: drop aws_conditional_put = \"disabled\" \
+             from [storage.options] or AWS_CONDITIONAL_PUT): {e}"
+        )));
+    }
     Error::Internal(crate::storage::redact_secrets(&format!(
         "Delta table {table} under {shown}: {e}"
     )))
@@ -54,6 +118,7 @@ fn delta_err(out: &Location, table: &str, e: DeltaTableError) -> Error {
 
 /// Open (or prepare to create) the Delta table of an output on the run's store.
 pub async fn open(out: &Location, table: &str) -> Result<DeltaTable> {
+    register_log_stores();
     let url = table_url(out, table)?;
     if url.scheme() == "file" {
         // the kernel wants the folder of a local table to exist
@@ -64,6 +129,22 @@ pub async fn open(out: &Location, table: &str) -> Result<DeltaTable> {
     let mut t = DeltaTableBuilder::from_url(url.clone())
         .and_then(|b| b.with_storage_backend(out.store.clone(), url).build())
         .map_err(|e| delta_err(out, table, e))?;
+    // A table not created yet: loading it would fail (and the Delta kernel
+    // logs that failure at ERROR level); an empty `_delta_log/` says so quietly.
+    let log = out.child(&[table, "_delta_log"]);
+    let first = out
+        .store
+        .list(Some(&log))
+        .try_next()
+        .await
+        .map_err(|source| Error::Storage {
+            op: "list",
+            url: out.display(&log),
+            source,
+        })?;
+    if first.is_none() {
+        return Ok(t);
+    }
     match t.load().await {
         Ok(()) | Err(DeltaTableError::NotATable(_)) => Ok(t),
         Err(e) => Err(delta_err(out, table, e)),
