@@ -24,6 +24,12 @@ one draw per request in arrival order:
     each kind (list, get, head, put, copy, delete), before any random draw:
     ("503", "dropped") fails the first request of every kind with 503 and
     drops the second, so every kind of request is retried deterministically;
+  - `delay_once`: (method, "bucket/key prefix"): the first matching request
+    is held `delay_seconds` before it is forwarded (outcome `delayed`), so
+    another client's request can overtake it (a lost race, deterministically);
+    with `delay_then_drop` it is never forwarded: after the delay the
+    connection is closed (outcome `held_dropped`), as when the client dies
+    with the request in flight. `FaultProxy.held` is set when it arrives;
   - `fail_writes_to`: a bucket name: every PUT/POST/DELETE to it (copies are
     PUTs, deletes are `POST ?delete` batches) gets 503 without forwarding;
     `fail_writes_except` lists key prefixes inside that bucket that are let
@@ -41,6 +47,7 @@ import random
 import re
 import socket
 import threading
+import time
 import urllib.parse
 
 from moto.server import ThreadedMotoServer
@@ -91,7 +98,7 @@ class Request:
     security_token: str | None  # x-amz-security-token (AWS_SESSION_TOKEN)
     deleted_keys: tuple[str, ...]  # keys of a `POST ?delete` batch
     kind: str  # list | get | head | put | copy | delete | other
-    outcome: str  # forwarded | 503 | dropped | dropped_after
+    outcome: str  # forwarded | 503 | dropped | dropped_after | delayed | held_dropped
     status: int | None  # moto's status (None when not forwarded)
 
     @property
@@ -115,6 +122,9 @@ class Faults:
     drop_after_once: tuple[str, str] | None = None
     drop_after_exempt: tuple[str, ...] = ()
     first_of_each_kind: tuple[str, ...] = ()
+    delay_once: tuple[str, str] | None = None
+    delay_seconds: float = 2.0
+    delay_then_drop: bool = False
 
 
 class FaultProxy:
@@ -125,6 +135,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._log: list[Request] = []
         self._faults = Faults()
+        self.held = threading.Event()  # a `delay_once` request arrived
         self._rng = random.Random(0)
         self._kind_counts: collections.Counter = collections.Counter()
         proxy = self
@@ -174,6 +185,7 @@ class FaultProxy:
         """Set the faults (see module doc) and clear the log."""
         with self._lock:
             self._faults = Faults(**faults)
+            self.held.clear()
             self._rng = random.Random(self._faults.seed)
             self._kind_counts = collections.Counter()
             self._log = []
@@ -194,6 +206,10 @@ class FaultProxy:
             keys = deleted_keys or (key,)
             if not all(any(k.startswith(p) for p in f.fail_writes_except) for k in keys):
                 return "503"
+        delay = f.delay_once
+        if delay and method == delay[0] and f"{bucket}/{key}".startswith(delay[1]):
+            f.delay_once = None
+            return "held_dropped" if f.delay_then_drop else "delayed"
         once = f.drop_after_once
         if once and method == once[0] and f"{bucket}/{key}".startswith(once[1]):
             f.drop_after_once = None
@@ -243,9 +259,12 @@ class FaultProxy:
                     status=status,
                 ))
 
-        if outcome in ("dropped", "503"):
+        if outcome in ("delayed", "held_dropped"):
+            self.held.set()
+            time.sleep(self._faults.delay_seconds)
+        if outcome in ("dropped", "503", "held_dropped"):
             record(None)
-        if outcome == "dropped":
+        if outcome in ("dropped", "held_dropped"):
             _drop(h)
             return
         if outcome == "503":
