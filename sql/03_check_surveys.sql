@@ -57,7 +57,8 @@ ranked AS (
   WHERE contested
 ),
 valid_account_ids AS (
-  SELECT DISTINCT n_account_id AS account_id
+  -- unique: a repeated account_id is rejected in 01
+  SELECT n_account_id AS account_id
   FROM checked_accounts
   WHERE reject_reason IS NULL
 )
@@ -70,6 +71,5 @@ SELECT
     WHEN NOT s.later_copy AND a.account_id IS NULL THEN 'unknown_account'
   END AS reject_reason,
   s.later_copy AS is_duplicate
--- the valid account ids are the join's build side
-FROM valid_account_ids a
-RIGHT JOIN ranked s ON s.n_account_id = a.account_id
+FROM ranked s
+LEFT JOIN valid_account_ids a ON s.n_account_id = a.account_id

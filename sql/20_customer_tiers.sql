@@ -6,6 +6,11 @@ WITH scored AS (
   FROM valid_accounts
   WHERE status IN ('active', 'suspended')
 ),
+population AS (
+  -- n of percent_rank (a one-row aggregate, not count(*) OVER (), which
+  -- would buffer every row)
+  SELECT count(*) AS n FROM scored
+),
 mention_features AS (
   SELECT
     account_id,
@@ -22,9 +27,9 @@ components AS (
   SELECT
     a.account_id, a.segment, a.region, a.plan, a.status, a.monthly_spend,
     CASE
-      WHEN count(*) OVER () = 1 THEN 0.0
+      WHEN p.n = 1 THEN 0.0
       ELSE CAST(rank() OVER (ORDER BY a.monthly_spend) - 1 AS DOUBLE)
-           / CAST(count(*) OVER () - 1 AS DOUBLE)
+           / CAST(p.n - 1 AS DOUBLE)
     END AS spend_score,
     CASE
       WHEN a.invoices_due_12m = 0 THEN 0.5
@@ -42,6 +47,7 @@ components AS (
     f.avg_sentiment_30d,
     r.score AS last_nps_score
   FROM scored a
+  CROSS JOIN population p
   LEFT JOIN account_influence i ON i.account_id = a.account_id
   LEFT JOIN mention_features f ON f.account_id = a.account_id
   LEFT JOIN latest_response r ON r.account_id = a.account_id

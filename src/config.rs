@@ -3,6 +3,8 @@
 //! Precedence: built-in defaults < TOML file < `PULSETIER_*` environment <
 //! flags (the last two are resolved by the CLI before they reach here).
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -53,7 +55,7 @@ pub struct StorageSettings {
     /// A run lock older than this (or held by a dead process on this host) is stale.
     pub lock_stale_secs: u64,
     /// Extra object_store builder options (`key = "value"`).
-    pub options: std::collections::BTreeMap<String, String>,
+    pub options: BTreeMap<String, String>,
 }
 
 impl Default for StorageSettings {
@@ -169,6 +171,10 @@ pub struct EngineSettings {
     pub row_group_size: usize,
     /// Rows per output file before a new `part-NNNNN` is started.
     pub rows_per_file: usize,
+    /// Any DataFusion session option, by its full key
+    /// (`"datafusion.optimizer.prefer_hash_join" = "false"`), applied after
+    /// pulsetier's own; for tuning, like `SET` in `datafusion-cli`.
+    pub datafusion: BTreeMap<String, String>,
 }
 
 impl Default for Settings {
@@ -233,6 +239,7 @@ impl Default for EngineSettings {
             memory_limit: String::new(),
             row_group_size: 122_880,
             rows_per_file: 5_000_000,
+            datafusion: BTreeMap::new(),
         }
     }
 }

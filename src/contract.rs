@@ -128,6 +128,9 @@ pub struct TableSpec {
     pub window: Window,
     /// SQL step applying the row rules (reads `raw_<name>`, produces `checked_<name>`).
     pub check_sql: (&'static str, &'static str),
+    /// Tables whose `checked_<table>` the check step also reads; the checks
+    /// of independent tables run at the same time.
+    pub reads_checked: &'static [&'static str],
 }
 
 /// accounts (SPEC §2).
@@ -152,6 +155,7 @@ pub const ACCOUNTS: TableSpec = TableSpec {
         "01_check_accounts.sql",
         include_str!("../sql/01_check_accounts.sql"),
     ),
+    reads_checked: &[],
 };
 
 /// mentions (SPEC §2).
@@ -171,6 +175,7 @@ pub const MENTIONS: TableSpec = TableSpec {
         "02_check_mentions.sql",
         include_str!("../sql/02_check_mentions.sql"),
     ),
+    reads_checked: &[],
 };
 
 /// surveys (SPEC §2).
@@ -189,6 +194,7 @@ pub const SURVEYS: TableSpec = TableSpec {
         "03_check_surveys.sql",
         include_str!("../sql/03_check_surveys.sql"),
     ),
+    reads_checked: &["accounts"],
 };
 
 /// influence_scores (SPEC §2).
@@ -206,6 +212,7 @@ pub const INFLUENCE: TableSpec = TableSpec {
         "04_check_influence_scores.sql",
         include_str!("../sql/04_check_influence_scores.sql"),
     ),
+    reads_checked: &[],
 };
 
 /// The four input tables in contract order (surveys after accounts: the

@@ -36,7 +36,7 @@ pub fn describe(s: &Settings) -> String {
 /// A session for the configured engine.
 pub async fn session(s: &Settings, runtime: Arc<RuntimeEnv>) -> Result<SessionContext> {
     if !is_ballista(s) {
-        return Ok(transform::session(s, runtime));
+        return transform::session(s, runtime);
     }
     ballista_session(s, runtime).await
 }
@@ -58,6 +58,7 @@ async fn ballista_session(s: &Settings, runtime: Arc<RuntimeEnv>) -> Result<Sess
     if s.engine.target_partitions > 0 {
         config = config.with_target_partitions(s.engine.target_partitions);
     }
+    let config = transform::apply_options(config, s)?;
     let state = SessionStateBuilder::new()
         .with_default_features()
         .with_config(config)

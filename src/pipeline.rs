@@ -13,6 +13,7 @@ use chrono::{NaiveDate, SecondsFormat, Utc};
 use datafusion::functions_aggregate::expr_fn::{count, sum};
 use datafusion::logical_expr::{case, col, lit, Expr, JoinType, SortExpr};
 use datafusion::prelude::SessionContext;
+use futures::{StreamExt, TryStreamExt};
 use tracing::info;
 
 use std::sync::Arc;
@@ -52,10 +53,39 @@ pub struct Report {
 struct Prepared {
     ctx: SessionContext,
     keep: transform::Keep,
+    /// Where a memory-limited local run keeps its intermediate results.
+    _scratch: Option<Scratch>,
     date: NaiveDate,
     output: Location,
     inputs: BTreeMap<String, InputStats>,
     params: datafusion::common::ParamValues,
+}
+
+/// A local folder for the intermediate results of a memory-limited run
+/// (under the system temp dir), removed when the run ends.
+struct Scratch {
+    dir: std::path::PathBuf,
+    loc: Location,
+}
+
+impl Scratch {
+    fn new(run_id: &str, s: &Settings) -> Result<Scratch> {
+        let dir = std::env::temp_dir().join(format!("pulsetier-{run_id}"));
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            Error::Io(std::io::Error::new(
+                e.kind(),
+                format!("create scratch folder {}: {e}", dir.display()),
+            ))
+        })?;
+        let loc = Location::open(&dir.to_string_lossy(), &s.storage)?;
+        Ok(Scratch { dir, loc })
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// The partition dates a table reads for snapshot date `date`.
@@ -109,13 +139,27 @@ async fn prepare(
     let ctx = crate::engine::session(s, runtime).await?;
     input.register(&ctx);
     output.register(&ctx);
+    // Intermediate results: in memory, unless a cluster must read them (the
+    // run's staging) or memory is limited (in-memory tables are outside the
+    // memory pool and cannot spill: local Parquet files in a scratch folder).
+    let mut scratch = None;
     let keep = match (materialize, engine::is_ballista(s)) {
         (false, _) => transform::Keep::View,
-        (true, false) => transform::Keep::Memory,
         (true, true) => transform::Keep::Files {
             loc: output.clone(),
             dir: Staging::new(&output, date, run_id).work_dir(),
         },
+        (true, false) if !s.engine.memory_limit.is_empty() => {
+            let sc = Scratch::new(run_id, s)?;
+            sc.loc.register(&ctx);
+            let keep = transform::Keep::Files {
+                loc: sc.loc.clone(),
+                dir: sc.loc.prefix.clone(),
+            };
+            scratch = Some(sc);
+            keep
+        }
+        (true, false) => transform::Keep::Memory,
     };
 
     let t = Instant::now();
@@ -157,15 +201,42 @@ async fn prepare(
     let params = transform::params(date, s);
     for (spec, files) in &checked {
         contract::register_raw(&ctx, spec, files).await?;
-        if let Err(e) = transform::run_check(&ctx, spec, &params, &keep).await {
-            // name the damaged file when a data page (not the footer) is bad
-            return Err(contract::diagnose(&input, spec, files).await.unwrap_or(e));
+    }
+    // the checks that read no other checked table first, at the same time
+    // (one at a time under a memory limit); then those that do (surveys
+    // reads checked_accounts)
+    let together = if s.engine.memory_limit.is_empty() {
+        TABLES.len()
+    } else {
+        1
+    };
+    for dependent in [false, true] {
+        let mut wave = Vec::new();
+        for (spec, files) in checked
+            .iter()
+            .filter(|(spec, _)| spec.reads_checked.is_empty() != dependent)
+        {
+            wave.push({
+                let (ctx, params, keep, input) = (&ctx, &params, &keep, &input);
+                async move {
+                    match transform::run_check(ctx, spec, params, keep).await {
+                        Ok(()) => Ok(()),
+                        // name the damaged file when a data page (not the footer) is bad
+                        Err(e) => Err(contract::diagnose(input, spec, files).await.unwrap_or(e)),
+                    }
+                }
+            });
         }
+        futures::stream::iter(wave)
+            .buffered(together)
+            .try_collect::<Vec<()>>()
+            .await?;
     }
     timings.insert("check_rows".into(), elapsed_ms(t));
     Ok(Prepared {
         ctx,
         keep,
+        _scratch: scratch,
         date,
         output,
         inputs,
@@ -194,7 +265,9 @@ async fn table_stats(ctx: &SessionContext, spec: &TableSpec, stats: &mut InputSt
         .await
         .map_err(|e| Error::engine(&name, e))?;
     for b in &batches {
-        let reasons = b.column(0).as_string::<i32>();
+        // Utf8 from memory, Utf8View when read back from Parquet files
+        let reasons = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)?;
+        let reasons = reasons.as_string::<i32>();
         let n = b.column(1).as_primitive::<Int64Type>();
         let dups = b.column(2).as_primitive::<Int64Type>();
         for i in 0..b.num_rows() {
@@ -516,15 +589,32 @@ async fn compute_and_stage(
             frames.push((table.to_string(), df, schema));
         }
     }
-    for (table, df, schema) in frames {
-        let stream = df
-            .execute_stream()
-            .await
-            .map_err(|e| Error::engine(&table, e))?;
+    // every table at the same time (the small ones overlap the big one);
+    // results in the order above
+    let frames_len = frames.len();
+    let writes = frames.into_iter().map(|(table, df, schema)| {
         let dir = staging.table_dir(&table);
-        let files = output::write_parts(&p.output, &dir, stream, &schema, layout, &table).await?;
-        tables.push((table, files));
-    }
+        async move {
+            let stream = df
+                .execute_stream()
+                .await
+                .map_err(|e| Error::engine(&table, e))?;
+            let files =
+                output::write_parts(&p.output, &dir, stream, &schema, layout, &table).await?;
+            Ok::<_, Error>((table, files))
+        }
+    });
+    let together = if s.engine.memory_limit.is_empty() {
+        frames_len
+    } else {
+        1
+    };
+    tables.extend(
+        futures::stream::iter(writes)
+            .buffered(together)
+            .try_collect::<Vec<_>>()
+            .await?,
+    );
     timings.insert("write_staging".into(), elapsed_ms(t));
     commit::test_pause().await;
     Ok(Staged {

@@ -31,6 +31,9 @@ pub struct Step {
     pub output: &'static str,
     /// Compute once and keep (read by several later steps) rather than a view.
     pub materialize: bool,
+    /// Steps of the same wave read none of each other's results and run at
+    /// the same time; waves run in order (`STEPS` lists them in wave order).
+    pub wave: u8,
 }
 
 /// The transform steps of SPEC §3–4, in pipeline order (after the checks).
@@ -40,48 +43,56 @@ pub const STEPS: &[Step] = &[
         sql: include_str!("../sql/10_valid_accounts.sql"),
         output: "valid_accounts",
         materialize: true,
+        wave: 0,
     },
     Step {
         file: "11_handle_map.sql",
         sql: include_str!("../sql/11_handle_map.sql"),
         output: "handle_map",
         materialize: true,
+        wave: 1,
     },
     Step {
         file: "12_window_mentions.sql",
         sql: include_str!("../sql/12_window_mentions.sql"),
         output: "window_mentions",
         materialize: true,
+        wave: 2,
     },
     Step {
         file: "13_influence.sql",
         sql: include_str!("../sql/13_influence.sql"),
         output: "account_influence",
         materialize: true,
+        wave: 2,
     },
     Step {
         file: "14_latest_response.sql",
         sql: include_str!("../sql/14_latest_response.sql"),
         output: "latest_response",
         materialize: true,
+        wave: 2,
     },
     Step {
         file: "20_customer_tiers.sql",
         sql: include_str!("../sql/20_customer_tiers.sql"),
         output: "customer_tiers",
         materialize: true,
+        wave: 3,
     },
     Step {
         file: "21_nps_aggregates.sql",
         sql: include_str!("../sql/21_nps_aggregates.sql"),
         output: "nps_aggregates",
         materialize: false,
+        wave: 4,
     },
     Step {
         file: "22_social_pulse.sql",
         sql: include_str!("../sql/22_social_pulse.sql"),
         output: "social_pulse",
         materialize: false,
+        wave: 4,
     },
 ];
 
@@ -152,15 +163,29 @@ pub fn runtime(s: &Settings) -> Result<Arc<RuntimeEnv>> {
 }
 
 /// A DataFusion session configured from the engine settings (target
-/// partitions, batch size) on a runtime from [`runtime`].
-pub fn session(s: &Settings, runtime: Arc<RuntimeEnv>) -> SessionContext {
+/// partitions, batch size, `[engine.datafusion]` options) on a runtime from
+/// [`runtime`].
+pub fn session(s: &Settings, runtime: Arc<RuntimeEnv>) -> Result<SessionContext> {
     let mut config = SessionConfig::new()
         .with_batch_size(s.engine.batch_size)
         .with_information_schema(false);
     if s.engine.target_partitions > 0 {
         config = config.with_target_partitions(s.engine.target_partitions);
     }
-    SessionContext::new_with_config_rt(config, runtime)
+    let config = apply_options(config, s)?;
+    Ok(SessionContext::new_with_config_rt(config, runtime))
+}
+
+/// Apply the `[engine.datafusion]` options (full DataFusion keys) to a
+/// session configuration; an unknown key or bad value is a usage error.
+pub fn apply_options(mut config: SessionConfig, s: &Settings) -> Result<SessionConfig> {
+    for (key, value) in &s.engine.datafusion {
+        config
+            .options_mut()
+            .set(key, value)
+            .map_err(|e| Error::Usage(format!("engine.datafusion: {key} = {value:?}: {e}")))?;
+    }
+    Ok(config)
 }
 
 /// Plan one SQL step with bound parameters.
@@ -251,10 +276,16 @@ pub async fn run_check(
 /// Run the transform steps; those not marked `materialize` (the last two,
 /// read once by the writer) stay views.
 pub async fn run_steps(ctx: &SessionContext, params: &ParamValues, keep: &Keep) -> Result<()> {
-    for step in STEPS {
-        let df = plan(ctx, step.file, step.sql, params).await?;
-        let keep = if step.materialize { keep } else { &Keep::View };
-        register(ctx, step.output, df, keep).await?;
+    // with a memory limit (results kept as files), one step at a time: steps
+    // running together would share the pool
+    let one_at_a_time = matches!(keep, Keep::Files { .. });
+    for wave in STEPS.chunk_by(|a, b| a.wave == b.wave && !one_at_a_time) {
+        let runs = wave.iter().map(|step| async move {
+            let df = plan(ctx, step.file, step.sql, params).await?;
+            let keep = if step.materialize { keep } else { &Keep::View };
+            register(ctx, step.output, df, keep).await
+        });
+        futures::future::try_join_all(runs).await?;
     }
     Ok(())
 }
@@ -270,4 +301,39 @@ pub async fn explain_text(name: &str, df: DataFrame, analyze: bool) -> Result<St
         .map_err(|e| Error::engine(name, e))?;
     let table = arrow::util::pretty::pretty_format_batches(&batches)?;
     Ok(format!("=== {name} ===\n{table}\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A step may only read results of earlier waves, and `STEPS` must list
+    /// the waves in order (`run_steps` groups neighbours).
+    #[test]
+    fn steps_read_only_earlier_waves() {
+        for pair in STEPS.windows(2) {
+            assert!(
+                pair[0].wave <= pair[1].wave,
+                "{} before {}",
+                pair[0].file,
+                pair[1].file
+            );
+        }
+        for step in STEPS {
+            let later = STEPS
+                .iter()
+                .filter(|o| o.wave >= step.wave && !std::ptr::eq(*o, step));
+            for other in later {
+                let reads = step
+                    .sql
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .any(|word| word == other.output);
+                assert!(
+                    !reads,
+                    "{} (wave {}) reads {} of wave {}",
+                    step.file, step.wave, other.output, other.wave
+                );
+            }
+        }
+    }
 }

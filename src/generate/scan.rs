@@ -60,7 +60,7 @@ pub async fn scan_floor(cfg: &RunConfig) -> Result<ScanReport> {
                 }
             })?,
         };
-    let ctx = transform::session(s, transform::runtime(s)?);
+    let ctx = transform::session(s, transform::runtime(s)?)?;
     input.register(&ctx);
     let mut report = ScanReport {
         snapshot_date: date.to_string(),

@@ -304,3 +304,39 @@ fn outputs_are_written_in_spec_order_whatever_the_partitioning() {
         assert_eq!(keys, sorted, "{t} order");
     }
 }
+
+/// With `--memory-limit`, intermediate results go to Parquet files in a
+/// scratch folder instead of memory (and checks, steps and writes run one at
+/// a time). The published files must be byte for byte those of an unlimited
+/// run, and the scratch folder must be gone afterwards.
+#[test]
+fn memory_limited_run_publishes_the_same_files() {
+    let root = temp_dir("memlimit");
+    let input = root.join("input");
+    assert_exit(&generate_input(&input, 2_000, 11), 0);
+    let free = root.join("free");
+    let limited = root.join("limited");
+    let tmp = root.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    assert_exit(&run(&input, &free, &[]), 0);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_pulsetier"))
+        .args(["run", "--date", DATE, "--memory-limit", "256m"])
+        .arg("--input")
+        .arg(&input)
+        .arg("--output")
+        .arg(&limited)
+        .env("TMPDIR", &tmp)
+        .output()
+        .unwrap();
+    assert_exit(&o, 0);
+    for t in PUBLISHED {
+        let dir = |root: &std::path::Path| root.join(format!("{t}/snapshot_date={DATE}"));
+        assert_eq!(
+            snapshot_tree(&dir(&free)),
+            snapshot_tree(&dir(&limited)),
+            "{t} differs under --memory-limit"
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert!(left.is_empty(), "scratch left behind: {left:?}");
+}
