@@ -1,56 +1,21 @@
 -- 20_customer_tiers: one row per scored account (valid, active or
--- suspended), ordered by value_rank. SPEC §3 components, value_score, tier,
--- value_rank, mention and survey features, care_priority; SPEC §4 columns.
-WITH scored AS (
-  SELECT *
-  FROM valid_accounts
-  WHERE status IN ('active', 'suspended')
-),
-population AS (
+-- suspended), ordered by value_rank. SPEC §3 spend_score, value_score, tier,
+-- value_rank and care_priority over 19_account_features; SPEC §4 columns.
+WITH population AS (
   -- n of percent_rank (a one-row aggregate, not count(*) OVER (), which
   -- would buffer every row)
-  SELECT count(*) AS n FROM scored
-),
-mention_features AS (
-  SELECT
-    account_id,
-    count(*) AS mentions_30d,
-    sum(CASE WHEN sentiment <= $negative_sentiment THEN 1 ELSE 0 END) AS negative_mentions_30d,
-    -- exact decimal sum: the mean does not depend on the engine's partitioning
-    CAST(sum(CAST(sentiment AS DECIMAL(38, 17))) AS DOUBLE)
-      / CAST(count(sentiment) AS DOUBLE) AS avg_sentiment_30d
-  FROM window_mentions
-  WHERE account_id IS NOT NULL
-  GROUP BY account_id
+  SELECT count(*) AS n FROM account_features
 ),
 components AS (
   SELECT
-    a.account_id, a.segment, a.region, a.plan, a.status, a.monthly_spend,
+    a.*,
     CASE
       WHEN p.n = 1 THEN 0.0
       ELSE CAST(rank() OVER (ORDER BY a.monthly_spend) - 1 AS DOUBLE)
            / CAST(p.n - 1 AS DOUBLE)
-    END AS spend_score,
-    CASE
-      WHEN a.invoices_due_12m = 0 THEN 0.5
-      ELSE CAST(a.invoices_paid_on_time_12m AS DOUBLE) / CAST(a.invoices_due_12m AS DOUBLE)
-    END AS payment_score,
-    CAST(least(a.services_count, 5) AS DOUBLE) / 5.0 AS services_score,
-    CASE
-      WHEN a.signup_date IS NULL THEN 0.0
-      ELSE CAST(least($snapshot_date - a.signup_date, 1826) AS DOUBLE) / 1826.0
-    END AS tenure_score,
-    i.influence_norm,
-    coalesce(i.influence_norm / 100.0, 0.0) AS influence_score,
-    coalesce(f.mentions_30d, 0) AS mentions_30d,
-    coalesce(f.negative_mentions_30d, 0) AS negative_mentions_30d,
-    f.avg_sentiment_30d,
-    r.score AS last_nps_score
-  FROM scored a
+    END AS spend_score
+  FROM account_features a
   CROSS JOIN population p
-  LEFT JOIN account_influence i ON i.account_id = a.account_id
-  LEFT JOIN mention_features f ON f.account_id = a.account_id
-  LEFT JOIN latest_response r ON r.account_id = a.account_id
 ),
 valued AS (
   SELECT
