@@ -18,7 +18,8 @@
 # Environment: BENCH_SCALES (default "S=100000 M=1000000 L=5000000"),
 # BENCH_DATA (default target/bench-data), BENCH_REPEAT, BENCH_LIMIT_SCALE,
 # BENCH_VENV (default .venv-test, created from requirements-test.txt),
-# BENCH_BIN (a prebuilt release binary instead of `cargo build --release`).
+# BENCH_BIN (a prebuilt release binary instead of `cargo build --release`),
+# BENCH_LIMIT_TIMEOUT (seconds before the --memory-limit run is stopped, default 300).
 # Results: $BENCH_DATA/results.tsv and $BENCH_DATA/results.md.
 set -euo pipefail
 
@@ -158,7 +159,9 @@ print(rows, int(rows / float(sys.argv[2])))' "$dir/generate.json" "$gen_wall")
     l_s="-"; l_rss="-"; l_equal="-"
     if [ "$scale" = "$LIMIT_SCALE" ]; then
         out_l="$dir/out-pulsetier-1g"
-        ALLOW_FAIL=1 best "limit-$scale" "rm -rf '$out_l'" env PULSETIER_LOG=warn "$BIN" run --date "$DATE" \
+        # a time limit: DataFusion has been seen to hang under memory pressure
+        ALLOW_FAIL=1 best "limit-$scale" "rm -rf '$out_l'" timeout "${BENCH_LIMIT_TIMEOUT:-300}" \
+            env PULSETIER_LOG=warn "$BIN" run --date "$DATE" \
             --input "$input" --output "$out_l" --target-partitions "$THREADS" --memory-limit 1g
         l_s="$WALL"; l_rss="$RSS"
         cp "$DATA/.log.limit-$scale" "$dir/limit-1g.log"

@@ -179,6 +179,16 @@ pub fn session(s: &Settings, runtime: Arc<RuntimeEnv>) -> Result<SessionContext>
     if s.engine.target_partitions > 0 {
         config = config.with_target_partitions(s.engine.target_partitions);
     }
+    if !s.engine.memory_limit.is_empty() && config.target_partitions() > 1 {
+        // DataFusion 55's RepartitionExec can deadlock once it spills under
+        // a memory limit (apache/datafusion#24883, fixed after 55): one
+        // partition per step plans no repartitioning at all
+        tracing::info!(
+            target_partitions = config.target_partitions(),
+            "memory limit set: every step runs on one partition"
+        );
+        config = config.with_target_partitions(1);
+    }
     let config = apply_options(config, s)?;
     Ok(SessionContext::new_with_config_rt(config, runtime))
 }
@@ -275,9 +285,28 @@ pub async fn run_check(
     params: &ParamValues,
     keep: &Keep,
 ) -> Result<()> {
+    let raw = format!("raw_{}", spec.name);
+    let in_memory = matches!(keep, Keep::Memory);
+    if in_memory {
+        // the check reads its input several times (rules, repeated keys,
+        // contested copies): read and cast the files once
+        let df = ctx
+            .table(raw.as_str())
+            .await
+            .map_err(|e| Error::engine(&raw, e))?;
+        ctx.deregister_table(raw.as_str())
+            .map_err(|e| Error::engine(&raw, e))?;
+        register(ctx, &raw, df, keep).await?;
+    }
     let (file, sql) = spec.check_sql;
     let df = plan(ctx, file, sql, params).await?;
-    register(ctx, &format!("checked_{}", spec.name), df, keep).await
+    register(ctx, &format!("checked_{}", spec.name), df, keep).await?;
+    if in_memory {
+        // nothing reads it any more: free the memory
+        ctx.deregister_table(raw.as_str())
+            .map_err(|e| Error::engine(&raw, e))?;
+    }
+    Ok(())
 }
 
 /// Run the transform steps; those not marked `materialize` (the last two,
