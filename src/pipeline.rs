@@ -111,7 +111,7 @@ fn elapsed_ms(t: Instant) -> u64 {
 async fn prepare(
     cfg: &RunConfig,
     timings: &mut BTreeMap<String, u64>,
-    materialize: bool,
+    explain: Option<transform::Keep>,
     run_id: &str,
     runtime: Arc<RuntimeEnv>,
 ) -> Result<Prepared> {
@@ -143,13 +143,13 @@ async fn prepare(
     // run's staging) or memory is limited (in-memory tables are outside the
     // memory pool and cannot spill: local Parquet files in a scratch folder).
     let mut scratch = None;
-    let keep = match (materialize, engine::is_ballista(s)) {
-        (false, _) => transform::Keep::View,
-        (true, true) => transform::Keep::Files {
+    let keep = match (explain, engine::is_ballista(s)) {
+        (Some(keep), _) => keep,
+        (None, true) => transform::Keep::Files {
             loc: output.clone(),
             dir: Staging::new(&output, date, run_id).work_dir(),
         },
-        (true, false) if !s.engine.memory_limit.is_empty() => {
+        (None, false) if !s.engine.memory_limit.is_empty() => {
             let sc = Scratch::new(run_id, s)?;
             sc.loc.register(&ctx);
             let keep = transform::Keep::Files {
@@ -159,7 +159,7 @@ async fn prepare(
             scratch = Some(sc);
             keep
         }
-        (true, false) => transform::Keep::Memory,
+        (None, false) => transform::Keep::Memory,
     };
 
     let t = Instant::now();
@@ -417,7 +417,7 @@ async fn execute_inner(
     let p = tokio::select! {
         biased;
         _ = cancel::cancelled() => None,
-        p = prepare(cfg, &mut timings, true, &run_id, runtime) => Some(p?),
+        p = prepare(cfg, &mut timings, None, &run_id, runtime) => Some(p?),
     };
     let Some(p) = p else {
         cancel::check()?;
@@ -750,25 +750,36 @@ async fn publish_delta(
     ))
 }
 
-/// The logical and physical plans of every SQL step, as text; with
-/// `analyze`, each step is executed and its operators' metrics shown.
+/// The logical and physical plans of every SQL step, as text. Each step is
+/// planned on its own, reading the steps before it as tables (empty ones,
+/// or with `analyze` the computed results: then each step is executed and
+/// its operators' rows, time and memory shown).
 pub async fn explain(cfg: &RunConfig, analyze: bool) -> Result<String> {
     let mut timings = BTreeMap::new();
     let runtime = transform::runtime(&cfg.settings)?;
-    let p = prepare(cfg, &mut timings, false, "explain", runtime).await?;
+    let plans = transform::Plans::default();
+    let keep = transform::Keep::Explain {
+        analyze,
+        plans: plans.clone(),
+    };
+    let p = prepare(cfg, &mut timings, Some(keep.clone()), "explain", runtime).await?;
+    transform::run_steps(&p.ctx, &p.params, &keep).await?;
+    let plans = plans
+        .lock()
+        .map_err(|_| Error::Internal("explain: plans lock poisoned".into()))?;
+    let checks = TABLES
+        .iter()
+        .map(|spec| (spec.check_sql.0, format!("checked_{}", spec.name)));
+    let steps = transform::STEPS
+        .iter()
+        .map(|step| (step.file, step.output.to_string()));
     let mut text = String::new();
-    for spec in TABLES {
-        let (file, _) = spec.check_sql;
-        let df = p
-            .ctx
-            .table(format!("checked_{}", spec.name).as_str())
-            .await?;
-        text.push_str(&transform::explain_text(file, df, analyze).await?);
-    }
-    transform::run_steps(&p.ctx, &p.params, &transform::Keep::View).await?;
-    for step in transform::STEPS {
-        let df = p.ctx.table(step.output).await?;
-        text.push_str(&transform::explain_text(step.file, df, analyze).await?);
+    for (file, name) in checks.chain(steps) {
+        let plan = plans
+            .get(&name)
+            .map(String::as_str)
+            .unwrap_or("(not planned)");
+        text.push_str(&format!("=== {file} ({name}) ===\n{plan}\n"));
     }
     Ok(text)
 }

@@ -217,11 +217,23 @@ pub async fn plan(
         .map_err(|e| Error::engine(file, e))
 }
 
+/// Plans collected by `explain`, by registered name.
+pub type Plans = Arc<std::sync::Mutex<std::collections::BTreeMap<String, String>>>;
+
 /// How a step's result is kept for the steps that read it.
 #[derive(Debug, Clone)]
 pub enum Keep {
-    /// Planned into every reader (`explain`).
+    /// Planned into every reader (the last steps, read once by the writer).
     View,
+    /// `explain`: record the step's own plan in `plans`, then stand in for
+    /// its result with an empty table of its schema (or, with `analyze`,
+    /// the computed result), so a later step's plan shows that step only.
+    Explain {
+        /// Execute and show metrics (`EXPLAIN ANALYZE`).
+        analyze: bool,
+        /// The plans, by registered name.
+        plans: Plans,
+    },
     /// Computed once into memory (the local engine).
     Memory,
     /// Computed once into Parquet files under `dir`, which a Ballista
@@ -243,6 +255,23 @@ pub async fn register(ctx: &SessionContext, name: &str, df: DataFrame, keep: &Ke
         Keep::View => {
             ctx.register_table(name, df.into_view())
                 .map_err(engine_err)?;
+        }
+        Keep::Explain { analyze, plans } => {
+            let text = explain_text(name, df.clone(), *analyze).await?;
+            plans
+                .lock()
+                .map_err(|_| Error::Internal("explain: plans lock poisoned".into()))?
+                .insert(name.to_string(), text);
+            let stand_in = if *analyze {
+                df.cache().await.map_err(engine_err)?.into_view()
+            } else {
+                let schema = Arc::new(df.schema().as_arrow().clone());
+                Arc::new(
+                    datafusion::datasource::MemTable::try_new(schema, vec![vec![]])
+                        .map_err(engine_err)?,
+                )
+            };
+            ctx.register_table(name, stand_in).map_err(engine_err)?;
         }
         Keep::Memory => {
             let cached = df.cache().await.map_err(engine_err)?;
@@ -318,7 +347,11 @@ pub async fn run_steps(ctx: &SessionContext, params: &ParamValues, keep: &Keep) 
     for wave in STEPS.chunk_by(|a, b| a.wave == b.wave && !one_at_a_time) {
         let runs = wave.iter().map(|step| async move {
             let df = plan(ctx, step.file, step.sql, params).await?;
-            let keep = if step.materialize { keep } else { &Keep::View };
+            let keep = match keep {
+                Keep::Explain { .. } => keep,
+                _ if step.materialize => keep,
+                _ => &Keep::View,
+            };
             register(ctx, step.output, df, keep).await
         });
         futures::future::try_join_all(runs).await?;
@@ -326,7 +359,7 @@ pub async fn run_steps(ctx: &SessionContext, params: &ParamValues, keep: &Keep) 
     Ok(())
 }
 
-/// The logical and physical plans of a planned step, as text; with
+/// The logical and physical plans of a planned step, as a text table; with
 /// `analyze`, the executed plan with its metrics.
 pub async fn explain_text(name: &str, df: DataFrame, analyze: bool) -> Result<String> {
     let batches = df
@@ -336,7 +369,7 @@ pub async fn explain_text(name: &str, df: DataFrame, analyze: bool) -> Result<St
         .await
         .map_err(|e| Error::engine(name, e))?;
     let table = arrow::util::pretty::pretty_format_batches(&batches)?;
-    Ok(format!("=== {name} ===\n{table}\n"))
+    Ok(table.to_string())
 }
 
 #[cfg(test)]
