@@ -195,11 +195,7 @@ pub async fn publish(
     out.store
         .put(&marker, PutPayload::new())
         .await
-        .map_err(|source| Error::Storage {
-            op: "put",
-            url: out.display(&marker),
-            source,
-        })?;
+        .map_err(out.storage_err("put", &marker))?;
     Ok(())
 }
 
@@ -339,10 +335,6 @@ pub async fn put_bytes(out: &Location, path: &Path, bytes: Vec<u8>) -> Result<()
     out.store
         .put(path, bytes.into())
         .await
-        .map_err(|source| Error::Storage {
-            op: "put",
-            url: out.display(path),
-            source,
-        })?;
+        .map_err(out.storage_err("put", path))?;
     Ok(())
 }

@@ -137,11 +137,7 @@ pub async fn open(out: &Location, table: &str) -> Result<DeltaTable> {
         .list(Some(&log))
         .try_next()
         .await
-        .map_err(|source| Error::Storage {
-            op: "list",
-            url: out.display(&log),
-            source,
-        })?;
+        .map_err(out.storage_err("list", &log))?;
     if first.is_none() {
         return Ok(t);
     }

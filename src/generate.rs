@@ -304,11 +304,7 @@ async fn write_file(
         .store
         .head(&task.path)
         .await
-        .map_err(|source| Error::Storage {
-            op: "head",
-            url: loc.display(&task.path),
-            source,
-        })?;
+        .map_err(loc.storage_err("head", &task.path))?;
     Ok((rows, meta.size))
 }
 
@@ -318,11 +314,7 @@ async fn clear(loc: &Location, dir: &Path) -> Result<()> {
         loc.store
             .delete(&obj.location)
             .await
-            .map_err(|source| Error::Storage {
-                op: "delete",
-                url: loc.display(&obj.location),
-                source,
-            })?;
+            .map_err(loc.storage_err("delete", &obj.location))?;
     }
     Ok(())
 }
@@ -379,11 +371,7 @@ pub async fn generate(cfg: &GenerateConfig) -> Result<GenerateReport> {
         loc.store
             .put(&marker, Vec::<u8>::new().into())
             .await
-            .map_err(|source| Error::Storage {
-                op: "put",
-                url: loc.display(&marker),
-                source,
-            })?;
+            .map_err(loc.storage_err("put", &marker))?;
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)

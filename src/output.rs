@@ -236,11 +236,7 @@ async fn finish(
         .store
         .head(&path)
         .await
-        .map_err(|source| Error::Storage {
-            op: "head",
-            url: loc.display(&path),
-            source,
-        })?;
+        .map_err(loc.storage_err("head", &path))?;
     Ok(WrittenFile {
         name,
         rows,

@@ -55,6 +55,8 @@ struct Prepared {
     keep: transform::Keep,
     /// Where a memory-limited local run keeps its intermediate results.
     _scratch: Option<Scratch>,
+    /// How many checks or output writes run at the same time.
+    together: usize,
     date: NaiveDate,
     output: Location,
     inputs: BTreeMap<String, InputStats>,
@@ -205,8 +207,9 @@ async fn prepare(
     // the checks that read no other checked table first, at the same time
     // (one at a time under a memory limit); then those that do (surveys
     // reads checked_accounts)
+    // unbounded, or one at a time under a memory limit (they would share the pool)
     let together = if s.engine.memory_limit.is_empty() {
-        TABLES.len()
+        usize::MAX
     } else {
         1
     };
@@ -237,6 +240,7 @@ async fn prepare(
         ctx,
         keep,
         _scratch: scratch,
+        together,
         date,
         output,
         inputs,
@@ -343,16 +347,17 @@ async fn rejects_frame(
         .and_then(|df| df.select(cols))
         .map_err(err)?;
     if !sort_on_client {
-        return rows.sort(order).map_err(|e| Error::engine(&what, e));
+        return rows.sort(order).map_err(err);
     }
-    // Ballista: a sort on `source_file` (a constant of each file's branch)
-    // trips Ballista's plan checks once the branches are shuffled, so the
-    // cluster finds the rejects and the client orders them.
-    let batches = rows.collect().await.map_err(|e| Error::engine(&what, e))?;
+    // Ballista: a sort on `source_file` tripped Ballista's plan checks once
+    // the per-file branches were shuffled (when it was a constant of each
+    // branch; now it comes from the join with files_<table>, not re-tested),
+    // so the cluster finds the rejects and the client orders them.
+    let batches = rows.collect().await.map_err(err)?;
     SessionContext::new()
         .read_batches(batches)
         .and_then(|df| df.sort(order))
-        .map_err(|e| Error::engine(&what, e))
+        .map_err(err)
 }
 
 fn new_run_id() -> String {
@@ -591,7 +596,6 @@ async fn compute_and_stage(
     }
     // every table at the same time (the small ones overlap the big one);
     // results in the order above
-    let frames_len = frames.len();
     let writes = frames.into_iter().map(|(table, df, schema)| {
         let dir = staging.table_dir(&table);
         async move {
@@ -604,14 +608,9 @@ async fn compute_and_stage(
             Ok::<_, Error>((table, files))
         }
     });
-    let together = if s.engine.memory_limit.is_empty() {
-        frames_len
-    } else {
-        1
-    };
     tables.extend(
         futures::stream::iter(writes)
-            .buffered(together)
+            .buffered(p.together)
             .try_collect::<Vec<_>>()
             .await?,
     );

@@ -240,6 +240,20 @@ impl Location {
         redact(&self.url_of(path))
     }
 
+    /// The error of a failed store operation `op` on `path`, naming its
+    /// (redacted) URL: `.map_err(loc.storage_err("put", &path))`.
+    pub fn storage_err<'a>(
+        &'a self,
+        op: &'static str,
+        path: &'a Path,
+    ) -> impl FnOnce(object_store::Error) -> Error + 'a {
+        move |source| Error::Storage {
+            op,
+            url: self.display(path),
+            source,
+        }
+    }
+
     /// List every object under a prefix (recursive), sorted by path.
     pub async fn list(&self, prefix: &Path) -> Result<Vec<ObjectMeta>> {
         let mut items: Vec<ObjectMeta> = self
@@ -247,11 +261,7 @@ impl Location {
             .list(Some(prefix))
             .try_collect()
             .await
-            .map_err(|source| Error::Storage {
-                op: "list",
-                url: self.display(prefix),
-                source,
-            })?;
+            .map_err(self.storage_err("list", prefix))?;
         items.sort_by(|a, b| a.location.cmp(&b.location));
         Ok(items)
     }
@@ -297,11 +307,7 @@ impl Location {
             .store
             .list_with_delimiter(Some(&dir))
             .await
-            .map_err(|source| Error::Storage {
-                op: "list",
-                url: self.display(&dir),
-                source,
-            })?;
+            .map_err(self.storage_err("list", &dir))?;
         Ok(listing
             .common_prefixes
             .iter()
