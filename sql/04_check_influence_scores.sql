@@ -3,7 +3,7 @@
 -- window's date range) and produces checked_influence_scores: raw columns,
 -- normalized values (n_*), reject_reason (NULL = valid), is_duplicate
 -- (always false: score deliveries are not deduplicated, the latest wins in
--- 13_influence.sql).
+-- 14_influence.sql).
 -- Scales: klout 1–100, kred 0–1000, peerindex 0–100.
 WITH trimmed AS (
   SELECT

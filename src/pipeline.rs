@@ -599,10 +599,7 @@ async fn compute_and_stage(
     let writes = frames.into_iter().map(|(table, df, schema)| {
         let dir = staging.table_dir(&table);
         async move {
-            let stream = df
-                .execute_stream()
-                .await
-                .map_err(|e| Error::engine(&table, e))?;
+            let (stream, _) = transform::execute(&table, df).await?;
             let files =
                 output::write_parts(&p.output, &dir, stream, &schema, layout, &table).await?;
             Ok::<_, Error>((table, files))

@@ -11,6 +11,8 @@ use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::dataframe::DataFrame;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::SortExpr;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use object_store::path::Path;
 
@@ -29,11 +31,26 @@ pub struct Step {
     pub sql: &'static str,
     /// The name later steps read the result under.
     pub output: &'static str,
-    /// Compute once and keep (read by several later steps) rather than a view.
-    pub materialize: bool,
+    /// Whether the result is computed once and kept, or planned into its
+    /// readers.
+    pub materialize: Materialize,
     /// Steps of the same wave read none of each other's results and run at
     /// the same time; waves run in order (`STEPS` lists them in wave order).
     pub wave: u8,
+}
+
+/// Whether a step's result is computed once and kept (as [`Keep`] says) or
+/// planned into the steps that read it (a view).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Materialize {
+    /// Kept: read by several later steps.
+    Always,
+    /// Kept only when results are kept as files (a memory limit, or a
+    /// Ballista cluster): a step split off to bound the memory one plan
+    /// needs at once; otherwise a view.
+    InFiles,
+    /// A view (the last steps, read once by the writer).
+    Never,
 }
 
 /// The transform steps of SPEC §3–4, in pipeline order (after the checks).
@@ -42,64 +59,106 @@ pub const STEPS: &[Step] = &[
         file: "10_valid_accounts.sql",
         sql: include_str!("../sql/10_valid_accounts.sql"),
         output: "valid_accounts",
-        materialize: true,
+        materialize: Materialize::Always,
         wave: 0,
     },
     Step {
         file: "11_handle_map.sql",
         sql: include_str!("../sql/11_handle_map.sql"),
         output: "handle_map",
-        materialize: true,
+        materialize: Materialize::Always,
+        wave: 1,
+    },
+    Step {
+        file: "13_handle_scores.sql",
+        sql: include_str!("../sql/13_handle_scores.sql"),
+        output: "handle_scores",
+        materialize: Materialize::InFiles,
         wave: 1,
     },
     Step {
         file: "12_window_mentions.sql",
         sql: include_str!("../sql/12_window_mentions.sql"),
         output: "window_mentions",
-        materialize: true,
+        materialize: Materialize::Always,
         wave: 2,
     },
     Step {
-        file: "13_influence.sql",
-        sql: include_str!("../sql/13_influence.sql"),
+        file: "14_influence.sql",
+        sql: include_str!("../sql/14_influence.sql"),
         output: "account_influence",
-        materialize: true,
+        materialize: Materialize::Always,
         wave: 2,
     },
     Step {
-        file: "14_latest_response.sql",
-        sql: include_str!("../sql/14_latest_response.sql"),
+        file: "15_latest_response.sql",
+        sql: include_str!("../sql/15_latest_response.sql"),
         output: "latest_response",
-        materialize: true,
+        materialize: Materialize::Always,
         wave: 2,
     },
     Step {
-        file: "19_account_features.sql",
-        sql: include_str!("../sql/19_account_features.sql"),
-        output: "account_features",
-        materialize: true,
+        file: "16_mention_features.sql",
+        sql: include_str!("../sql/16_mention_features.sql"),
+        output: "mention_features",
+        materialize: Materialize::InFiles,
         wave: 3,
     },
     Step {
-        file: "20_customer_tiers.sql",
-        sql: include_str!("../sql/20_customer_tiers.sql"),
-        output: "customer_tiers",
-        materialize: true,
+        file: "17_scored_accounts.sql",
+        sql: include_str!("../sql/17_scored_accounts.sql"),
+        output: "scored_accounts",
+        materialize: Materialize::InFiles,
+        wave: 3,
+    },
+    Step {
+        file: "18_scored_influence.sql",
+        sql: include_str!("../sql/18_scored_influence.sql"),
+        output: "scored_influence",
+        materialize: Materialize::InFiles,
         wave: 4,
     },
     Step {
-        file: "21_nps_aggregates.sql",
-        sql: include_str!("../sql/21_nps_aggregates.sql"),
-        output: "nps_aggregates",
-        materialize: false,
+        file: "19_scored_mentions.sql",
+        sql: include_str!("../sql/19_scored_mentions.sql"),
+        output: "scored_mentions",
+        materialize: Materialize::InFiles,
         wave: 5,
     },
     Step {
-        file: "22_social_pulse.sql",
-        sql: include_str!("../sql/22_social_pulse.sql"),
+        file: "20_account_features.sql",
+        sql: include_str!("../sql/20_account_features.sql"),
+        output: "account_features",
+        materialize: Materialize::Always,
+        wave: 6,
+    },
+    Step {
+        file: "21_customer_tiers.sql",
+        sql: include_str!("../sql/21_customer_tiers.sql"),
+        output: "customer_tiers",
+        materialize: Materialize::Always,
+        wave: 7,
+    },
+    Step {
+        file: "22_nps_population.sql",
+        sql: include_str!("../sql/22_nps_population.sql"),
+        output: "nps_population",
+        materialize: Materialize::Always,
+        wave: 8,
+    },
+    Step {
+        file: "23_nps_aggregates.sql",
+        sql: include_str!("../sql/23_nps_aggregates.sql"),
+        output: "nps_aggregates",
+        materialize: Materialize::Never,
+        wave: 9,
+    },
+    Step {
+        file: "24_social_pulse.sql",
+        sql: include_str!("../sql/24_social_pulse.sql"),
         output: "social_pulse",
-        materialize: false,
-        wave: 5,
+        materialize: Materialize::Never,
+        wave: 9,
     },
 ];
 
@@ -165,8 +224,28 @@ pub fn runtime(s: &Settings) -> Result<Arc<RuntimeEnv>> {
     if !s.engine.memory_limit.is_empty() {
         let bytes = parse_size(&s.engine.memory_limit)?;
         rt = rt.with_memory_pool(Arc::new(FairSpillPool::new(bytes)));
+        hold_less_freed_memory();
     }
     rt.build_arc().map_err(|e| Error::engine("runtime", e))
+}
+
+/// Under a memory limit, make glibc's malloc give freed memory back: by
+/// default every thread that meets contention gets its own arena (the local
+/// store's blocking I/O threads are many) and the mmap threshold grows after
+/// large frees, so the big Arrow buffers of one step stay in the heap and
+/// are held (not returned to the system) long after the step: at 5 M
+/// accounts under a 1 GiB limit that was 0.3–0.5 GiB of resident memory
+/// beyond the pool (BENCHMARKS.md). Two arenas, and buffers of 256 KiB and
+/// more always mapped on their own, keep the process close to the pool.
+/// Not applied without a limit: mapping every large buffer costs time.
+fn hold_less_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; glibc allows calling
+    // it at any time from any thread.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
 }
 
 /// A DataFusion session configured from the engine settings (target
@@ -247,6 +326,58 @@ pub enum Keep {
     },
 }
 
+/// Rows per row group of a result kept as files: small enough that the
+/// Parquet writer's buffered row group and a reader's fetched column chunks
+/// stay a few tens of MB even for the widest step.
+const SCRATCH_ROW_GROUP: usize = 128 * 1024;
+
+/// The order of a result written to one file from `plan`, as the
+/// `file_sort_order` of its table: a one-partition plan that ends in a sort
+/// (`ORDER BY value_rank`) writes its rows in that order, so a reader that
+/// needs it (the output writer) does not sort them again. Empty when the
+/// plan has several partitions or its order is not on plain columns.
+fn file_order(plan: &dyn datafusion::physical_plan::ExecutionPlan) -> Vec<Vec<SortExpr>> {
+    use datafusion::physical_expr::expressions::Column;
+    use datafusion::physical_plan::ExecutionPlanProperties;
+    if plan.output_partitioning().partition_count() != 1 {
+        return vec![];
+    }
+    let Some(ordering) = plan.output_ordering() else {
+        return vec![];
+    };
+    let mut order = Vec::new();
+    for sort in ordering.iter() {
+        let Some(column) = sort.expr.downcast_ref::<Column>() else {
+            return vec![];
+        };
+        order.push(
+            datafusion::prelude::col(column.name())
+                .sort(!sort.options.descending, sort.options.nulls_first),
+        );
+    }
+    vec![order]
+}
+
+/// Execute `df` (the step or output `name`) as one stream; also returns the
+/// stream's order as [`file_order`] gives it. The physical plan is logged at
+/// trace level (`RUST_LOG=pulsetier=trace`).
+pub async fn execute(
+    name: &str,
+    df: DataFrame,
+) -> Result<(SendableRecordBatchStream, Vec<Vec<SortExpr>>)> {
+    let engine_err = |e| Error::engine(name, e);
+    let task_ctx = Arc::new(df.task_ctx());
+    let plan = df.create_physical_plan().await.map_err(engine_err)?;
+    tracing::trace!(
+        step = name,
+        plan = %datafusion::physical_plan::displayable(plan.as_ref()).indent(true),
+        "physical plan"
+    );
+    let order = file_order(plan.as_ref());
+    let stream = datafusion::physical_plan::execute_stream(plan, task_ctx).map_err(engine_err)?;
+    Ok((stream, order))
+}
+
 /// Register a step's result under `name`, kept as `keep` says.
 pub async fn register(ctx: &SessionContext, name: &str, df: DataFrame, keep: &Keep) -> Result<()> {
     let engine_err = |e| Error::engine(name, e);
@@ -287,14 +418,15 @@ pub async fn register(ctx: &SessionContext, name: &str, df: DataFrame, keep: &Ke
                 .collect();
             let schema = Arc::new(arrow::datatypes::Schema::new(fields));
             let dir = dir.clone().join(name);
-            let stream = df.execute_stream().await.map_err(engine_err)?;
+            let (stream, order) = execute(name, df).await?;
             let layout = crate::output::Layout {
-                row_group_size: 1 << 20,
+                row_group_size: SCRATCH_ROW_GROUP,
                 rows_per_file: usize::MAX,
             };
             crate::output::write_parts(loc, &dir, stream, &schema, layout, name).await?;
             let url = format!("{}/", loc.url_of(&dir));
-            ctx.register_parquet(name, url.as_str(), ParquetReadOptions::default())
+            let options = ParquetReadOptions::default().file_sort_order(order);
+            ctx.register_parquet(name, url.as_str(), options)
                 .await
                 .map_err(engine_err)?;
         }
@@ -338,8 +470,8 @@ pub async fn run_check(
     Ok(())
 }
 
-/// Run the transform steps; those not marked `materialize` (the last two,
-/// read once by the writer) stay views.
+/// Run the transform steps; each is kept as `keep` says, or stays a view as
+/// its [`Materialize`] says.
 pub async fn run_steps(ctx: &SessionContext, params: &ParamValues, keep: &Keep) -> Result<()> {
     // with a memory limit (results kept as files), one step at a time: steps
     // running together would share the pool
@@ -347,9 +479,9 @@ pub async fn run_steps(ctx: &SessionContext, params: &ParamValues, keep: &Keep) 
     for wave in STEPS.chunk_by(|a, b| a.wave == b.wave && !one_at_a_time) {
         let runs = wave.iter().map(|step| async move {
             let df = plan(ctx, step.file, step.sql, params).await?;
-            let keep = match keep {
-                Keep::Explain { .. } => keep,
-                _ if step.materialize => keep,
+            let keep = match (keep, step.materialize) {
+                (Keep::Explain { .. }, _) | (_, Materialize::Always) => keep,
+                (Keep::Files { .. }, Materialize::InFiles) => keep,
                 _ => &Keep::View,
             };
             register(ctx, step.output, df, keep).await

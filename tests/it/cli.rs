@@ -258,10 +258,10 @@ fn explain_prints_every_step_plan() {
     for step in [
         "01_check_accounts.sql",
         "04_check_influence_scores.sql",
-        "19_account_features.sql",
-        "20_customer_tiers.sql",
-        "21_nps_aggregates.sql",
-        "22_social_pulse.sql",
+        "20_account_features.sql",
+        "21_customer_tiers.sql",
+        "23_nps_aggregates.sql",
+        "24_social_pulse.sql",
         "logical_plan",
         "physical_plan",
     ] {

@@ -1,6 +1,6 @@
--- 20_customer_tiers: one row per scored account (valid, active or
+-- 21_customer_tiers: one row per scored account (valid, active or
 -- suspended), ordered by value_rank. SPEC §3 spend_score, value_score, tier,
--- value_rank and care_priority over 19_account_features; SPEC §4 columns.
+-- value_rank and care_priority over 20_account_features; SPEC §4 columns.
 WITH population AS (
   -- n of percent_rank (a one-row aggregate, not count(*) OVER (), which
   -- would buffer every row)

@@ -1,4 +1,4 @@
--- 14_latest_response: each valid account's latest valid survey response
+-- 15_latest_response: each valid account's latest valid survey response
 -- inside the survey window [day_start(D-(nps_days-1)), day_start(D+1));
 -- ties on responded_at go to the greatest response_id. Two aggregates
 -- (latest responded_at, then the greatest response_id at that instant) and
