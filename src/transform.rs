@@ -539,4 +539,32 @@ mod tests {
             }
         }
     }
+
+    /// The order a written result is read back with: only a one-partition
+    /// plan's order on plain columns, never one DataFusion does not promise.
+    #[tokio::test]
+    async fn file_order_only_for_one_ordered_partition() {
+        let session = |partitions| {
+            SessionContext::new_with_config(SessionConfig::new().with_target_partitions(partitions))
+        };
+        let order_of = |ctx: SessionContext, sql: &'static str| async move {
+            let df = ctx.sql(sql).await.unwrap();
+            let plan = df.create_physical_plan().await.unwrap();
+            file_order(plan.as_ref())
+        };
+        let ranked = "SELECT a, b FROM (VALUES (2, 'x'), (1, 'y')) t(a, b) ORDER BY a DESC, b";
+        let got = order_of(session(1), ranked).await;
+        let want = vec![vec![
+            datafusion::prelude::col("a").sort(false, true),
+            datafusion::prelude::col("b").sort(true, false),
+        ]];
+        assert_eq!(got, want);
+        // an order on an expression the result does not keep promises
+        // nothing about its columns
+        let computed = "SELECT a FROM (VALUES (2), (1), (3)) t(a) ORDER BY a % 2";
+        assert!(order_of(session(1), computed).await.is_empty());
+        // no order at all
+        let unordered = "SELECT a FROM (VALUES (2), (1)) t(a)";
+        assert!(order_of(session(1), unordered).await.is_empty());
+    }
 }
