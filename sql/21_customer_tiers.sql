@@ -6,15 +6,28 @@ WITH population AS (
   -- would buffer every row)
   SELECT count(*) AS n FROM account_features
 ),
+spend_below AS (
+  -- percent_rank by monthly_spend without sorting every account: rank − 1
+  -- is the number of accounts with a lower spend, a running total over the
+  -- distinct spends (far fewer rows), joined back on the spend
+  SELECT
+    monthly_spend,
+    sum(accounts) OVER (ORDER BY monthly_spend) - accounts AS below
+  FROM (
+    SELECT monthly_spend, count(*) AS accounts
+    FROM account_features
+    GROUP BY monthly_spend
+  ) d
+),
 components AS (
   SELECT
     a.*,
     CASE
       WHEN p.n = 1 THEN 0.0
-      ELSE CAST(rank() OVER (ORDER BY a.monthly_spend) - 1 AS DOUBLE)
-           / CAST(p.n - 1 AS DOUBLE)
+      ELSE CAST(b.below AS DOUBLE) / CAST(p.n - 1 AS DOUBLE)
     END AS spend_score
   FROM account_features a
+  JOIN spend_below b ON b.monthly_spend IS NOT DISTINCT FROM a.monthly_spend
   CROSS JOIN population p
 ),
 valued AS (
