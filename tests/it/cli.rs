@@ -259,9 +259,9 @@ fn explain_prints_every_step_plan() {
         "01_check_accounts.sql",
         "04_check_influence_scores.sql",
         "20_account_features.sql",
-        "21_customer_tiers.sql",
-        "23_nps_aggregates.sql",
-        "24_social_pulse.sql",
+        "22_customer_tiers.sql",
+        "24_nps_aggregates.sql",
+        "25_social_pulse.sql",
         "logical_plan",
         "physical_plan",
     ] {

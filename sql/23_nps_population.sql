@@ -1,8 +1,8 @@
--- 22_nps_population: the responses NPS is computed over (SPEC §4): the
+-- 23_nps_population: the responses NPS is computed over (SPEC §4): the
 -- latest response per valid account (any status) in the survey window
 -- (15_latest_response), with the account's tier (closed accounts:
 -- 'unscored'), segment, region and plan and the response's channel; NULL
--- values show as '(unknown)'. Computed once: 23_nps_aggregates reads it six
+-- values show as '(unknown)'. Computed once: 24_nps_aggregates reads it six
 -- times (one per dimension).
 SELECT
   r.score,

@@ -1,23 +1,11 @@
--- 21_customer_tiers: one row per scored account (valid, active or
+-- 22_customer_tiers: one row per scored account (valid, active or
 -- suspended), ordered by value_rank. SPEC §3 spend_score, value_score, tier,
--- value_rank and care_priority over 20_account_features; SPEC §4 columns.
+-- value_rank and care_priority over 20_account_features and
+-- 21_spend_ranks; SPEC §4 columns.
 WITH population AS (
   -- n of percent_rank (a one-row aggregate, not count(*) OVER (), which
   -- would buffer every row)
   SELECT count(*) AS n FROM account_features
-),
-spend_below AS (
-  -- percent_rank by monthly_spend without sorting every account: rank − 1
-  -- is the number of accounts with a lower spend, a running total over the
-  -- distinct spends (far fewer rows), joined back on the spend
-  SELECT
-    monthly_spend,
-    sum(accounts) OVER (ORDER BY monthly_spend) - accounts AS below
-  FROM (
-    SELECT monthly_spend, count(*) AS accounts
-    FROM account_features
-    GROUP BY monthly_spend
-  ) d
 ),
 components AS (
   SELECT
@@ -26,8 +14,8 @@ components AS (
       WHEN p.n = 1 THEN 0.0
       ELSE CAST(b.below AS DOUBLE) / CAST(p.n - 1 AS DOUBLE)
     END AS spend_score
-  FROM account_features a
-  JOIN spend_below b ON b.monthly_spend IS NOT DISTINCT FROM a.monthly_spend
+  FROM spend_ranks b
+  JOIN account_features a ON a.monthly_spend IS NOT DISTINCT FROM b.monthly_spend
   CROSS JOIN population p
 ),
 valued AS (
