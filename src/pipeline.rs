@@ -110,6 +110,21 @@ fn elapsed_ms(t: Instant) -> u64 {
 
 /// Open the locations, resolve D, list and check every input file, and
 /// register the typed views and checked tables.
+/// The snapshot date of a run: `--date`, or else the newest accounts
+/// partition under `input` (none is a missing partition, naming the URL).
+pub(crate) async fn snapshot_date(cfg: &RunConfig, input: &Location) -> Result<NaiveDate> {
+    match cfg.date {
+        Some(d) => Ok(d),
+        None => input
+            .newest_partition("accounts")
+            .await?
+            .ok_or_else(|| Error::MissingPartition {
+                table: "accounts".into(),
+                url: input.display(&input.child(&["accounts", "snapshot_date=*"])),
+            }),
+    }
+}
+
 async fn prepare(
     cfg: &RunConfig,
     timings: &mut BTreeMap<String, u64>,
@@ -127,16 +142,7 @@ async fn prepare(
             output.display(&output.prefix)
         )));
     }
-    let date =
-        match cfg.date {
-            Some(d) => d,
-            None => input.newest_partition("accounts").await?.ok_or_else(|| {
-                Error::MissingPartition {
-                    table: "accounts".into(),
-                    url: input.display(&input.child(&["accounts", "snapshot_date=*"])),
-                }
-            })?,
-        };
+    let date = snapshot_date(cfg, &input).await?;
     info!(snapshot_date = %date, input = %input.display(&input.prefix), output = %output.display(&output.prefix), "run");
     let ctx = crate::engine::session(s, runtime).await?;
     input.register(&ctx);

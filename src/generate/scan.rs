@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 use crate::config::RunConfig;
 use crate::contract::TABLES;
 use crate::error::{Error, Result};
-use crate::pipeline::partition_dates;
+use crate::pipeline::{partition_dates, snapshot_date};
 use crate::storage::{partition_path, Location};
 use crate::transform;
 
@@ -50,16 +50,7 @@ pub async fn scan_floor(cfg: &RunConfig) -> Result<ScanReport> {
     let s = &cfg.settings;
     s.validate()?;
     let input = Location::open(&s.input, &s.storage)?;
-    let date =
-        match cfg.date {
-            Some(d) => d,
-            None => input.newest_partition("accounts").await?.ok_or_else(|| {
-                Error::MissingPartition {
-                    table: "accounts".into(),
-                    url: input.display(&input.child(&["accounts", "snapshot_date=*"])),
-                }
-            })?,
-        };
+    let date = snapshot_date(cfg, &input).await?;
     let ctx = transform::session(s, transform::runtime(s)?)?;
     input.register(&ctx);
     let mut report = ScanReport {

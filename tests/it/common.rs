@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arrow::record_batch::RecordBatch;
@@ -86,6 +86,26 @@ pub fn run(input: &Path, output: &Path, extra: &[&str]) -> Output {
     ];
     args.extend_from_slice(extra);
     pulsetier(&args)
+}
+
+/// Start `pulsetier run` for `date` in the background, pausing `pause_ms`
+/// at each commit point (the `PULSETIER_TEST_PAUSE_MS` hook) so a test can
+/// kill it in between; stderr is captured.
+pub fn spawn_paused(input: &Path, out: &Path, date: &str, pause_ms: u64, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_pulsetier"))
+        .args(["run", "--date", date, "--input"])
+        .arg(input)
+        .arg("--output")
+        .arg(out)
+        .args(extra)
+        .current_dir(repo())
+        .env_remove("RUST_LOG")
+        .env("PULSETIER_LOG", "warn")
+        .env("PULSETIER_TEST_PAUSE_MS", pause_ms.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 pub fn stderr(o: &Output) -> String {

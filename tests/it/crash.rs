@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use crate::common::*;
@@ -30,26 +30,6 @@ fn partition_state(out: &Path, table: &str) -> (BTreeMap<String, Vec<u8>>, bool)
         }
     }
     (files, success)
-}
-
-fn spawn_run(input: &Path, out: &Path, pause_ms: u64, extra: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_pulsetier"))
-        .args([
-            "run",
-            "--date",
-            DATE,
-            "--input",
-            input.to_str().unwrap(),
-            "--output",
-            out.to_str().unwrap(),
-        ])
-        .args(extra)
-        .env("PULSETIER_LOG", "warn")
-        .env("PULSETIER_TEST_PAUSE_MS", pause_ms.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
 }
 
 /// The published state of every table after a complete run.
@@ -113,7 +93,7 @@ fn sigkill_anywhere_leaves_old_new_or_uncommitted() {
     // Kills while listing, checking, transforming and staging: fixed delays
     // after the start.
     for delay in [0u64, 60, 150, 250, 400, 600] {
-        let mut child = spawn_run(&input, &out, 40, &[]);
+        let mut child = spawn_paused(&input, &out, DATE, 40, &[]);
         std::thread::sleep(Duration::from_millis(delay));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
@@ -124,7 +104,7 @@ fn sigkill_anywhere_leaves_old_new_or_uncommitted() {
     // the commit however loaded the machine is.
     for offset in (0u64..=1500).step_by(100) {
         let _ = fs::remove_dir_all(out.join("_staging")); // see this run's staging only
-        let mut child = spawn_run(&input, &out, 40, &[]);
+        let mut child = spawn_paused(&input, &out, DATE, 40, &[]);
         wait_for_staging(&out, &mut child);
         std::thread::sleep(Duration::from_millis(offset));
         let _ = child.kill(); // SIGKILL
@@ -175,7 +155,7 @@ fn signal_stops_cleanly(signal: &str, code: i32) {
     let out = base.join("out");
     assert_exit(&run(&fixtures(), &out, &["--mentions-days", "20"]), 0);
     let before = snapshot_tree(&out);
-    let mut child = spawn_run(&fixtures(), &out, 30_000, &[]);
+    let mut child = spawn_paused(&fixtures(), &out, DATE, 30_000, &[]);
     let staging = wait_for_staging(&out, &mut child);
     let status = Command::new("kill")
         .args([&format!("-{signal}"), &child.id().to_string()])

@@ -2,7 +2,7 @@
 //! read back with the deltalake crate and compared with the Hive layout.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use arrow::datatypes::DataType;
@@ -96,20 +96,11 @@ fn run_date(input: &Path, out: &Path, date: &str, extra: &[&str]) -> std::proces
     pulsetier(&args)
 }
 
+/// A paused Delta run of `date` in the background (see `spawn_paused`).
 fn spawn(input: &Path, out: &Path, date: &str, pause_ms: u64, extra: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_pulsetier"))
-        .args(["run", "--date", date, "--input"])
-        .arg(input)
-        .arg("--output")
-        .arg(out)
-        .args(["--table-format", "delta"])
-        .args(extra)
-        .env("PULSETIER_LOG", "warn")
-        .env("PULSETIER_TEST_PAUSE_MS", pause_ms.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    let mut args = vec!["--table-format", "delta"];
+    args.extend_from_slice(extra);
+    spawn_paused(input, out, date, pause_ms, &args)
 }
 
 fn manifest_of(out: &Path, date: &str, run: usize) -> serde_json::Value {
