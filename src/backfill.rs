@@ -12,18 +12,22 @@
 //! are the same whatever the concurrency or order.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::NaiveDate;
 use datafusion::execution::runtime_env::RuntimeEnv;
-use indicatif::{ProgressBar, ProgressStyle};
 use object_store::ObjectStoreExt;
 use serde::Serialize;
 use tokio::task::JoinSet;
-use tracing::{info, info_span, warn, Instrument};
+use tracing::{info, info_span, Instrument};
+
+mod progress;
+
+use progress::Progress;
+pub use progress::{log_writer, LogWriter};
 
 use crate::cancel;
 use crate::commit;
@@ -550,137 +554,6 @@ pub async fn newest_manifest(out: &Location, date: NaiveDate) -> Result<Option<M
         Err(e) => return Err(storage("get", e)),
     };
     Ok(serde_json::from_slice(&bytes).ok().map(ManifestDoc))
-}
-
-/// The progress bar being drawn, if any, so that log lines can be printed
-/// above it instead of through it ([`log_writer`]).
-fn active_bar() -> MutexGuard<'static, Option<ProgressBar>> {
-    static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
-    BAR.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// A stderr writer for `tracing` that suspends the backfill's progress bar
-/// while a log line is written, so the two do not garble each other, and
-/// redacts credentials from the line.
-pub fn log_writer() -> LogWriter {
-    LogWriter
-}
-
-/// See [`log_writer`].
-#[derive(Debug)]
-pub struct LogWriter;
-
-impl Write for LogWriter {
-    /// Writes one formatted log line, with URL userinfo and secret values
-    /// (libraries such as object_store log request URLs) redacted.
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let line = crate::storage::redact_secrets(&String::from_utf8_lossy(buf));
-        let bar = active_bar().clone();
-        match bar {
-            Some(bar) => bar.suspend(|| io::stderr().write_all(line.as_bytes()))?,
-            None => io::stderr().write_all(line.as_bytes())?,
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        io::stderr().flush()
-    }
-}
-
-/// Progress: an indicatif bar on a terminal, else one log line per date.
-struct Progress {
-    bar: Option<ProgressBar>,
-    total: usize,
-    finished: usize,
-    ok: usize,
-    skipped: usize,
-    failed: usize,
-    rows: u64,
-    started: Instant,
-}
-
-impl Progress {
-    fn new(draw: bool, total: usize) -> Progress {
-        let bar = draw.then(|| {
-            let bar = ProgressBar::new(total as u64);
-            if let Ok(style) = ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} dates · {msg} · ETA {eta}",
-            ) {
-                bar.set_style(style);
-            }
-            bar.set_message("0 ok, 0 skipped, 0 failed, 0 rows");
-            bar.enable_steady_tick(Duration::from_millis(200));
-            *active_bar() = Some(bar.clone());
-            bar
-        });
-        Progress {
-            bar,
-            total,
-            finished: 0,
-            ok: 0,
-            skipped: 0,
-            failed: 0,
-            rows: 0,
-            started: Instant::now(),
-        }
-    }
-
-    fn finished(&mut self, r: &DateResult) {
-        self.finished += 1;
-        match r.status {
-            DateStatus::Ok => self.ok += 1,
-            DateStatus::Skipped => self.skipped += 1,
-            DateStatus::Failed | DateStatus::Interrupted => self.failed += 1,
-            DateStatus::NotRun => {}
-        }
-        self.rows += r.customer_tiers_rows.unwrap_or(0);
-        if let Some(err) = &r.error {
-            warn!(
-                snapshot_date = %r.snapshot_date,
-                status = %r.status.as_str(),
-                exit_code = r.exit_code,
-                error = %err,
-                "backfill date not done"
-            );
-        }
-        match &self.bar {
-            Some(bar) => {
-                bar.inc(1);
-                bar.set_message(format!(
-                    "{} ok, {} skipped, {} failed, {} rows",
-                    self.ok, self.skipped, self.failed, self.rows
-                ));
-            }
-            None => {
-                let elapsed = self.started.elapsed().as_secs_f64();
-                let left = self.total.saturating_sub(self.finished);
-                let eta_s = round3(elapsed / self.finished as f64 * left as f64);
-                info!(
-                    snapshot_date = %r.snapshot_date,
-                    status = %r.status.as_str(),
-                    rows = r.customer_tiers_rows.unwrap_or(0),
-                    rejects = r.rejects.unwrap_or(0),
-                    seconds = r.seconds,
-                    done = self.finished,
-                    total = self.total,
-                    ok = self.ok,
-                    skipped = self.skipped,
-                    failed = self.failed,
-                    elapsed_s = round3(elapsed),
-                    eta_s,
-                    "backfill date finished"
-                );
-            }
-        }
-    }
-
-    fn clear(&mut self) {
-        if let Some(bar) = self.bar.take() {
-            *active_bar() = None;
-            bar.finish_and_clear();
-        }
-    }
 }
 
 #[cfg(test)]
