@@ -543,15 +543,10 @@ pub async fn newest_manifest(out: &Location, date: NaiveDate) -> Result<Option<M
     let Some(path) = newest else {
         return Ok(None);
     };
-    let storage = |op, source| Error::Storage {
-        op,
-        url: out.display(&path),
-        source,
-    };
     let bytes = match out.store.get(&path).await {
-        Ok(got) => got.bytes().await.map_err(|e| storage("get", e))?,
+        Ok(got) => got.bytes().await.map_err(out.storage_err("get", &path))?,
         Err(object_store::Error::NotFound { .. }) => return Ok(None),
-        Err(e) => return Err(storage("get", e)),
+        Err(e) => return Err(out.storage_err("get", &path)(e)),
     };
     Ok(serde_json::from_slice(&bytes).ok().map(ManifestDoc))
 }

@@ -117,11 +117,7 @@ fn remove_empty_local_dirs(out: &Location, prefix: &Path) {
 async fn delete(out: &Location, path: &Path) -> Result<()> {
     match out.store.delete(path).await {
         Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-        Err(source) => Err(Error::Storage {
-            op: "delete",
-            url: out.display(path),
-            source,
-        }),
+        Err(source) => Err(out.storage_err("delete", path)(source)),
     }
 }
 
@@ -131,11 +127,7 @@ pub async fn is_committed(out: &Location, table: &str, date: NaiveDate) -> Resul
     match out.store.head(&marker).await {
         Ok(_) => Ok(true),
         Err(object_store::Error::NotFound { .. }) => Ok(false),
-        Err(source) => Err(Error::Storage {
-            op: "head",
-            url: out.display(&marker),
-            source,
-        }),
+        Err(source) => Err(out.storage_err("head", &marker)(source)),
     }
 }
 
@@ -265,13 +257,7 @@ impl RunLock {
                             .ok()
                             .and_then(|b| serde_json::from_slice::<LockBody>(&b).ok()),
                         Err(object_store::Error::NotFound { .. }) => continue,
-                        Err(source) => {
-                            return Err(Error::Storage {
-                                op: "get",
-                                url: out.display(&path),
-                                source,
-                            })
-                        }
+                        Err(source) => return Err(out.storage_err("get", &path)(source)),
                     };
                     match held {
                         // our own lock: a retried create whose first answer was lost
@@ -294,13 +280,7 @@ impl RunLock {
                         holder: "another run".into(),
                     })
                 }
-                Err(source) => {
-                    return Err(Error::Storage {
-                        op: "put",
-                        url: out.display(&path),
-                        source,
-                    })
-                }
+                Err(source) => return Err(out.storage_err("put", &path)(source)),
             }
         }
         Err(Error::Locked {

@@ -108,8 +108,6 @@ fn elapsed_ms(t: Instant) -> u64 {
     t.elapsed().as_millis() as u64
 }
 
-/// Open the locations, resolve D, list and check every input file, and
-/// register the typed views and checked tables.
 /// The snapshot date of a run: `--date`, or else the newest accounts
 /// partition under `input` (none is a missing partition, naming the URL).
 pub(crate) async fn snapshot_date(cfg: &RunConfig, input: &Location) -> Result<NaiveDate> {
@@ -125,6 +123,8 @@ pub(crate) async fn snapshot_date(cfg: &RunConfig, input: &Location) -> Result<N
     }
 }
 
+/// Open the locations, resolve D, list and check every input file, and
+/// register the typed views and checked tables.
 async fn prepare(
     cfg: &RunConfig,
     timings: &mut BTreeMap<String, u64>,
@@ -210,10 +210,9 @@ async fn prepare(
     for (spec, files) in &checked {
         contract::register_raw(&ctx, spec, files).await?;
     }
-    // the checks that read no other checked table first, at the same time
-    // (one at a time under a memory limit); then those that do (surveys
-    // reads checked_accounts)
-    // unbounded, or one at a time under a memory limit (they would share the pool)
+    // the checks that read no other checked table first, then those that do
+    // (surveys reads checked_accounts); checks and output writes run all at
+    // once, or one at a time under a memory limit (they would share the pool)
     let together = if s.engine.memory_limit.is_empty() {
         usize::MAX
     } else {
