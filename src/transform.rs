@@ -309,7 +309,7 @@ pub type Plans = Arc<std::sync::Mutex<std::collections::BTreeMap<String, String>
 /// How a step's result is kept for the steps that read it.
 #[derive(Debug, Clone)]
 pub enum Keep {
-    /// Planned into every reader (the last steps, read once by the writer).
+    /// Planned into every reader (a step its [`Materialize`] does not keep).
     View,
     /// `explain`: record the step's own plan in `plans`, then stand in for
     /// its result with an empty table of its schema (or, with `analyze`,
@@ -551,27 +551,45 @@ mod tests {
     /// plan's order on plain columns, never one DataFusion does not promise.
     #[tokio::test]
     async fn file_order_only_for_one_ordered_partition() {
-        let session = |partitions| {
-            SessionContext::new_with_config(SessionConfig::new().with_target_partitions(partitions))
-        };
-        let order_of = |ctx: SessionContext, sql: &'static str| async move {
-            let df = ctx.sql(sql).await.unwrap();
+        use datafusion::prelude::col;
+        let order_of = |df: DataFrame| async move {
             let plan = df.create_physical_plan().await.unwrap();
             file_order(plan.as_ref())
         };
+        let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1));
         let ranked = "SELECT a, b FROM (VALUES (2, 'x'), (1, 'y')) t(a, b) ORDER BY a DESC, b";
-        let got = order_of(session(1), ranked).await;
-        let want = vec![vec![
-            datafusion::prelude::col("a").sort(false, true),
-            datafusion::prelude::col("b").sort(true, false),
-        ]];
-        assert_eq!(got, want);
+        let want = vec![vec![col("a").sort(false, true), col("b").sort(true, false)]];
+        assert_eq!(order_of(ctx.sql(ranked).await.unwrap()).await, want);
         // an order on an expression the result does not keep promises
         // nothing about its columns
         let computed = "SELECT a FROM (VALUES (2), (1), (3)) t(a) ORDER BY a % 2";
-        assert!(order_of(session(1), computed).await.is_empty());
+        assert!(order_of(ctx.sql(computed).await.unwrap()).await.is_empty());
         // no order at all
         let unordered = "SELECT a FROM (VALUES (2), (1)) t(a)";
-        assert!(order_of(session(1), unordered).await.is_empty());
+        assert!(order_of(ctx.sql(unordered).await.unwrap()).await.is_empty());
+        // two partitions, each sorted: written one after the other into one
+        // file, the rows would not be in that order
+        let schema = Arc::new(arrow::datatypes::Schema::new(vec![
+            arrow::datatypes::Field::new("a", arrow::datatypes::DataType::Int64, false),
+        ]));
+        let part = |values: Vec<i64>| {
+            let array = Arc::new(arrow::array::Int64Array::from(values));
+            vec![arrow::record_batch::RecordBatch::try_new(schema.clone(), vec![array]).unwrap()]
+        };
+        let two = datafusion::datasource::MemTable::try_new(
+            schema.clone(),
+            vec![part(vec![1, 3]), part(vec![2, 4])],
+        )
+        .unwrap()
+        .with_sort_order(vec![vec![col("a").sort(true, false)]]);
+        let df = ctx.read_table(Arc::new(two)).unwrap();
+        let plan = df.clone().create_physical_plan().await.unwrap();
+        {
+            use datafusion::physical_plan::ExecutionPlanProperties;
+            // the case is real: two partitions that each keep the order
+            assert_eq!(plan.output_partitioning().partition_count(), 2);
+            assert!(plan.output_ordering().is_some());
+        }
+        assert!(order_of(df).await.is_empty());
     }
 }

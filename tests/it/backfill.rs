@@ -363,12 +363,10 @@ fn fail_fast_newest_first_starts_nothing_after_the_first_failure() {
 #[test]
 fn bad_range_or_concurrency_is_a_usage_error() {
     let out = temp_dir("bf-usage");
-    let o = Command::new(env!("CARGO_BIN_EXE_pulsetier"))
+    let o = binary()
         .args(["backfill", "--output", out.to_str().unwrap()])
         .env("PULSETIER_FROM", "2026-03-10")
         .env("PULSETIER_TO", "2026-03-09")
-        .env("PULSETIER_LOG", "warn")
-        .current_dir(repo())
         .output()
         .unwrap();
     assert_exit(&o, 2);
@@ -391,7 +389,7 @@ fn sigint_keeps_finished_dates_committed_and_the_next_backfill_resumes() {
     let out = base.join("out");
     // One date at a time, each slowed by the test pause hook (after staging
     // and between publish steps), so the signal lands mid-backfill.
-    let child = Command::new(env!("CARGO_BIN_EXE_pulsetier"))
+    let child = binary()
         .args([
             "backfill",
             "--from",
@@ -403,9 +401,6 @@ fn sigint_keeps_finished_dates_committed_and_the_next_backfill_resumes() {
             "--output",
             out.to_str().unwrap(),
         ])
-        .current_dir(repo())
-        .env_remove("RUST_LOG")
-        .env("PULSETIER_LOG", "warn")
         .env("PULSETIER_TEST_PAUSE_MS", "50")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

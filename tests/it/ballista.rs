@@ -17,12 +17,11 @@ struct Cluster {
 impl Cluster {
     fn start() -> Cluster {
         use std::io::{BufRead, BufReader};
-        use std::process::{Command, Stdio};
+        use std::process::Stdio;
         use std::sync::mpsc;
         use std::time::Duration;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pulsetier"))
+        let mut child = binary()
             .args(["dev-cluster", "--vcores", "2"])
-            .env("PULSETIER_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -63,15 +63,19 @@ pub fn fixture_copy(name: &str) -> PathBuf {
     dir
 }
 
+/// The built binary, run in the repository with quiet logs (warnings and
+/// errors only, whatever `RUST_LOG` the test runner has).
+pub fn binary() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pulsetier"));
+    cmd.current_dir(repo())
+        .env_remove("RUST_LOG")
+        .env("PULSETIER_LOG", "warn");
+    cmd
+}
+
 /// Run the binary with arguments; logs quiet unless the test fails.
 pub fn pulsetier(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pulsetier"))
-        .args(args)
-        .current_dir(repo())
-        .env_remove("RUST_LOG")
-        .env("PULSETIER_LOG", "warn")
-        .output()
-        .unwrap()
+    binary().args(args).output().unwrap()
 }
 
 pub fn run(input: &Path, output: &Path, extra: &[&str]) -> Output {
@@ -92,15 +96,12 @@ pub fn run(input: &Path, output: &Path, extra: &[&str]) -> Output {
 /// at each commit point (the `PULSETIER_TEST_PAUSE_MS` hook) so a test can
 /// kill it in between; stderr is captured.
 pub fn spawn_paused(input: &Path, out: &Path, date: &str, pause_ms: u64, extra: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_pulsetier"))
+    binary()
         .args(["run", "--date", date, "--input"])
         .arg(input)
         .arg("--output")
         .arg(out)
         .args(extra)
-        .current_dir(repo())
-        .env_remove("RUST_LOG")
-        .env("PULSETIER_LOG", "warn")
         .env("PULSETIER_TEST_PAUSE_MS", pause_ms.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -319,7 +319,7 @@ fn memory_limited_run_publishes_the_same_files() {
     let tmp = root.join("tmp");
     std::fs::create_dir_all(&tmp).unwrap();
     assert_exit(&run(&input, &free, &[]), 0);
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_pulsetier"))
+    let o = binary()
         .args(["run", "--date", DATE, "--memory-limit", "256m"])
         .arg("--input")
         .arg(&input)
