@@ -4,7 +4,7 @@ independent cross-check of sql/.
 
 A faithful port of sql/ (same rules, same tie-breaks, same null ordering as
 DataFusion's defaults: ASC NULLS LAST, DESC NULLS FIRST), reading the same
-Hive-partitioned Parquet inputs the same way (the same partitions of SPEC §1,
+Hive-partitioned Parquet inputs the same way (the same partitions of docs/SPEC.md §1,
 files starting with `_` or `.` skipped, every file cast to the canonical types
 of the contract, `source_file` = its file:// URL) and writing the same outputs:
 
@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 WS = " \t\n\r"
 
-# Contract columns (SPEC §2) in contract order: (name, kind).
+# Contract columns (docs/SPEC.md §2) in contract order: (name, kind).
 TABLES = {
     "accounts": ("account_id", [
         ("account_id", "str"), ("segment", "str"), ("region", "str"), ("plan", "str"),

@@ -1,4 +1,4 @@
--- 01_check_accounts: the accounts rules of SPEC §2.
+-- 01_check_accounts: the accounts rules of docs/SPEC.md §2.
 -- Reads raw_accounts (every row of partition D, typed by the contract layer)
 -- and produces checked_accounts: the raw columns, their normalized values
 -- (n_*), reject_reason (NULL = valid) and is_duplicate (always false here:

@@ -1,4 +1,4 @@
--- 02_check_mentions: the mentions rules of SPEC §2.
+-- 02_check_mentions: the mentions rules of docs/SPEC.md §2.
 -- Reads raw_mentions (every row of every partition in the mentions window's
 -- date range) and produces checked_mentions: raw columns, normalized values
 -- (n_*), reject_reason (NULL = valid) and is_duplicate.

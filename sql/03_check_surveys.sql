@@ -1,8 +1,8 @@
--- 03_check_surveys: the surveys rules of SPEC §2.
+-- 03_check_surveys: the surveys rules of docs/SPEC.md §2.
 -- Reads raw_surveys (every row of every partition in the survey window's date
 -- range) and checked_accounts; produces checked_surveys: raw columns,
 -- normalized values (n_*), reject_reason (NULL = valid) and is_duplicate.
--- Order of SPEC §2: (1) column rules, (2) duplicates of response_id among
+-- Order of docs/SPEC.md §2: (1) column rules, (2) duplicates of response_id among
 -- valid rows (latest partition, then latest responded_at, then highest score,
 -- then the source file that sorts last, by file_id = URL order; losers are
 -- dropped, not rejected),

@@ -1,4 +1,4 @@
--- 04_check_influence_scores: the influence_scores rules of SPEC §2.
+-- 04_check_influence_scores: the influence_scores rules of docs/SPEC.md §2.
 -- Reads raw_influence_scores (every row of every partition in the influence
 -- window's date range) and produces checked_influence_scores: raw columns,
 -- normalized values (n_*), reject_reason (NULL = valid), is_duplicate

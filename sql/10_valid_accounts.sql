@@ -1,5 +1,5 @@
 -- 10_valid_accounts: the accounts of snapshot D that passed every rule, with
--- normalized values and the SPEC §2 defaults applied (NULL spend, counts = 0).
+-- normalized values and the docs/SPEC.md §2 defaults applied (NULL spend, counts = 0).
 -- One row per account_id (duplicates were rejected in 01).
 SELECT
   n_account_id AS account_id,

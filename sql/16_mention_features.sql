@@ -1,4 +1,4 @@
--- 16_mention_features: per account, the SPEC §3 mention features over the
+-- 16_mention_features: per account, the docs/SPEC.md §3 mention features over the
 -- mentions window (window_mentions): count, negative count, mean sentiment.
 -- Only accounts with at least one mention in the window have a row.
 SELECT

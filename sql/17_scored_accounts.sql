@@ -1,5 +1,5 @@
 -- 17_scored_accounts: one row per scored account (valid, active or
--- suspended) with the SPEC §3 components that need no ranking and no other
+-- suspended) with the docs/SPEC.md §3 components that need no ranking and no other
 -- table (payment, services, tenure).
 --
 -- 18, 19 and 20 each add one LEFT JOIN of customer_tiers' inputs. Without a

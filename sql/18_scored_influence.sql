@@ -1,5 +1,5 @@
 -- 18_scored_influence: 17_scored_accounts with the account's influence
--- (14_influence): influence_norm (null without a score) and the SPEC §3
+-- (14_influence): influence_norm (null without a score) and the docs/SPEC.md §3
 -- influence component (0 without a score).
 SELECT
   s.*,

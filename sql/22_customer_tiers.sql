@@ -1,7 +1,7 @@
 -- 22_customer_tiers: one row per scored account (valid, active or
--- suspended), ordered by value_rank. SPEC §3 spend_score, value_score, tier,
+-- suspended), ordered by value_rank. docs/SPEC.md §3 spend_score, value_score, tier,
 -- value_rank and care_priority over 20_account_features and
--- 21_spend_ranks; SPEC §4 columns.
+-- 21_spend_ranks; docs/SPEC.md §4 columns.
 WITH population AS (
   -- n of percent_rank (a one-row aggregate, not count(*) OVER (), which
   -- would buffer every row)

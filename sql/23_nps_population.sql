@@ -1,4 +1,4 @@
--- 23_nps_population: the responses NPS is computed over (SPEC §4): the
+-- 23_nps_population: the responses NPS is computed over (docs/SPEC.md §4): the
 -- latest response per valid account (any status) in the survey window
 -- (15_latest_response), with the account's tier (closed accounts:
 -- 'unscored'), segment, region and plan and the response's channel; NULL

@@ -1,4 +1,4 @@
--- 24_nps_aggregates: NPS over the survey window (SPEC §4), long format,
+-- 24_nps_aggregates: NPS over the survey window (docs/SPEC.md §4), long format,
 -- over 23_nps_population. Groups: all, tier, segment, region, plan,
 -- channel. margin_of_error_95 is the adjusted-Wald margin (Rocks 2016):
 -- n' = n + 3, p' = (promoters + 0.75)/n', d' = (detractors + 0.75)/n'.

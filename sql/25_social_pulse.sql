@@ -1,4 +1,4 @@
--- 25_social_pulse: social listening over the mentions window (SPEC §4).
+-- 25_social_pulse: social listening over the mentions window (docs/SPEC.md §4).
 -- Deduplicated valid mentions in the window (12_window_mentions), one row
 -- for 'all' and one per platform. Positive at sentiment ≥ positive_sentiment,
 -- negative at ≤ negative_sentiment, neutral between, unknown when NULL.

@@ -1,4 +1,4 @@
-//! The commit protocol of SPEC §1. A run writes every file under
+//! The commit protocol of docs/SPEC.md §1. A run writes every file under
 //! `<output>/_staging/snapshot_date=D/<run_id>/` first. Publishing one table's
 //! partition D then (1) removes its `_SUCCESS`, so from here until step 4 no
 //! reader or backfill takes the partition as complete, (2) moves the staged

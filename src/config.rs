@@ -21,7 +21,7 @@ pub struct Settings {
     /// How the outputs are published: `hive` (Parquet folders with
     /// `_SUCCESS`) or `delta` (Delta Lake tables; needs the `delta` feature).
     pub table_format: String,
-    /// Time windows in days, ending on the snapshot date (SPEC §3).
+    /// Time windows in days, ending on the snapshot date (docs/SPEC.md §3).
     pub windows: Windows,
     /// Quality gate and sample-size settings.
     pub quality: Quality,

@@ -1,4 +1,4 @@
-//! The input contract (SPEC §2): which columns each input table has, which
+//! The input contract (docs/SPEC.md §2): which columns each input table has, which
 //! physical types are accepted for them, and the typed view the SQL steps
 //! read. Every file of a partition is checked from its Parquet footer before
 //! anything runs, so a bad delivery fails early (exit 3) with the table,
@@ -133,7 +133,7 @@ pub struct TableSpec {
     pub reads_checked: &'static [&'static str],
 }
 
-/// accounts (SPEC §2).
+/// accounts (docs/SPEC.md §2).
 pub const ACCOUNTS: TableSpec = TableSpec {
     name: "accounts",
     key: "account_id",
@@ -158,7 +158,7 @@ pub const ACCOUNTS: TableSpec = TableSpec {
     reads_checked: &[],
 };
 
-/// mentions (SPEC §2).
+/// mentions (docs/SPEC.md §2).
 pub const MENTIONS: TableSpec = TableSpec {
     name: "mentions",
     key: "mention_id",
@@ -178,7 +178,7 @@ pub const MENTIONS: TableSpec = TableSpec {
     reads_checked: &[],
 };
 
-/// surveys (SPEC §2).
+/// surveys (docs/SPEC.md §2).
 pub const SURVEYS: TableSpec = TableSpec {
     name: "surveys",
     key: "response_id",
@@ -197,7 +197,7 @@ pub const SURVEYS: TableSpec = TableSpec {
     reads_checked: &["accounts"],
 };
 
-/// influence_scores (SPEC §2).
+/// influence_scores (docs/SPEC.md §2).
 pub const INFLUENCE: TableSpec = TableSpec {
     name: "influence_scores",
     key: "handle",

@@ -3,7 +3,7 @@
 //!
 //! It writes the four input tables under an output URL (any
 //! [`Location`]: a path, `file://`, `memory://`, …) in the Hive layout of
-//! SPEC §1, for snapshot date D: the accounts snapshot of D, mentions for
+//! docs/SPEC.md §1, for snapshot date D: the accounts snapshot of D, mentions for
 //! each day of the mentions window, surveys for each day of the survey
 //! window and weekly influence deliveries (D, D-7, …) over the influence
 //! window from all three providers. The shapes, per account index:

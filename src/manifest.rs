@@ -1,4 +1,4 @@
-//! The run manifest (SPEC §4): one JSON document per run at
+//! The run manifest (docs/SPEC.md §4): one JSON document per run at
 //! `<output>/_manifests/snapshot_date=D/<run_id>.json`. Schedulers and BI
 //! tools read it, so its shape is versioned (`manifest_version`) and
 //! documented in the README; fields are only ever added.

@@ -1,4 +1,4 @@
-//! The output tables of SPEC §4: their exact schemas, and the writer that
+//! The output tables of docs/SPEC.md §4: their exact schemas, and the writer that
 //! streams a query result into zstd Parquet part files with statistics.
 //! Batches are cast to the declared schema, so the files carry exactly the
 //! listed columns, order and types whatever the engine produced.
@@ -29,7 +29,7 @@ fn schema(cols: &[(&str, DataType)]) -> SchemaRef {
     ))
 }
 
-/// `customer_tiers` (SPEC §4).
+/// `customer_tiers` (docs/SPEC.md §4).
 pub fn customer_tiers_schema() -> SchemaRef {
     use DataType::*;
     schema(&[
@@ -58,7 +58,7 @@ pub fn customer_tiers_schema() -> SchemaRef {
     ])
 }
 
-/// `nps_aggregates` (SPEC §4).
+/// `nps_aggregates` (docs/SPEC.md §4).
 pub fn nps_aggregates_schema() -> SchemaRef {
     use DataType::*;
     schema(&[
@@ -74,7 +74,7 @@ pub fn nps_aggregates_schema() -> SchemaRef {
     ])
 }
 
-/// `social_pulse` (SPEC §4).
+/// `social_pulse` (docs/SPEC.md §4).
 pub fn social_pulse_schema() -> SchemaRef {
     use DataType::*;
     schema(&[
@@ -102,7 +102,7 @@ pub fn outputs() -> [(&'static str, SchemaRef); 3] {
     ]
 }
 
-/// The order an output's rows are written in (SPEC §4): the sort is applied
+/// The order an output's rows are written in (docs/SPEC.md §4): the sort is applied
 /// when the rows are written, since a kept (cached) result has several
 /// partitions whose order a reader does not preserve.
 pub fn sort_keys(table: &str) -> &'static [&'static str] {

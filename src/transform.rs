@@ -53,7 +53,7 @@ pub enum Materialize {
     Never,
 }
 
-/// The transform steps of SPEC §3–4, in pipeline order (after the checks).
+/// The transform steps of docs/SPEC.md §3–4, in pipeline order (after the checks).
 pub const STEPS: &[Step] = &[
     Step {
         file: "10_valid_accounts.sql",

@@ -1,4 +1,4 @@
-"""Read pulsetier's published outputs the way a BI tool does (SPEC §1, §4).
+"""Read pulsetier's published outputs the way a BI tool does (docs/SPEC.md §1, §4).
 
 The pulsetier binary is taken from $PULSETIER_BIN (scripts/test.sh passes the
 debug build; default: <repo>/target/debug/pulsetier). It runs on
@@ -39,7 +39,7 @@ INPUT_TABLES = ("accounts", "mentions", "surveys", "influence_scores")
 VARCHAR, DOUBLE, BIGINT, INTEGER, BOOLEAN = "VARCHAR", "DOUBLE", "BIGINT", "INTEGER", "BOOLEAN"
 DECIMAL = "DECIMAL(18,2)"
 
-# SPEC §4: the columns of each output, in order, with the type DuckDB shows.
+# docs/SPEC.md §4: the columns of each output, in order, with the type DuckDB shows.
 OUTPUTS: dict[str, list[tuple[str, str]]] = {
     "customer_tiers": [
         ("account_id", VARCHAR),
@@ -234,7 +234,7 @@ def load_expected(table: str) -> list[dict]:
         header = next(reader, None)
         assert header is not None, f"{path}: empty file, expected a header"
         header = [h.strip() for h in header]
-        assert header == names, f"{path}: header\n  {header}\nis not SPEC §4's\n  {names}"
+        assert header == names, f"{path}: header\n  {header}\nis not docs/SPEC.md §4's\n  {names}"
         for line_no, record in enumerate(reader, start=2):
             if not record or (len(record) == 1 and record[0].strip() == ""):
                 continue  # blank line
@@ -302,7 +302,7 @@ def test_partition_column_comes_from_path(out, table):
         file_names = pq.read_schema(f).names
         assert "snapshot_date" not in file_names, f"{f} holds a snapshot_date column"
         assert file_names == [n for n, _ in OUTPUTS[table]], (
-            f"{f}: columns {file_names}, expected SPEC §4's order")
+            f"{f}: columns {file_names}, expected docs/SPEC.md §4's order")
 
 
 @pytest.mark.parametrize("table", TABLES)

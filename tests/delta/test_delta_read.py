@@ -43,7 +43,7 @@ RUN_TIMEOUT_S = 600
 OUTPUTS = ("customer_tiers", "nps_aggregates", "social_pulse")
 REJECTS = tuple(f"_rejects/{t}" for t in bi.INPUT_TABLES)
 PUBLISHED = OUTPUTS + REJECTS
-ORDER_BY = bi.ORDER_BY  # SPEC §4: customer_tiers by value_rank, the others by dimension, dimension_value
+ORDER_BY = bi.ORDER_BY  # docs/SPEC.md §4: customer_tiers by value_rank, the others by dimension, dimension_value
 # The second run: other scoring weights, NPS sample size and mentions window,
 # so every output table's rows of version 1 differ from version 0.
 SECOND_RUN_CONFIG = "[scoring]\nweight_spend = 0.5\n"

@@ -1,4 +1,4 @@
-//! Exit codes and stderr of the binary (SPEC §5): success, usage errors,
+//! Exit codes and stderr of the binary (docs/SPEC.md §5): success, usage errors,
 //! a missing accounts partition, schema mismatches, unreadable files and
 //! the quality gate — and that a failed run leaves published data alone.
 

@@ -1,4 +1,4 @@
-//! The commit protocol and determinism (SPEC §1): reruns give identical
+//! The commit protocol and determinism (docs/SPEC.md §1): reruns give identical
 //! bytes, stale files of an earlier run are removed, other dates are never
 //! touched, and `memory://` gives the same rows as local files.
 
@@ -253,7 +253,7 @@ fn stale_locks_are_replaced() {
     assert!(!lock_path(&out).exists());
 }
 
-/// Rows are written in SPEC §4 order even when the engine computes an
+/// Rows are written in docs/SPEC.md §4 order even when the engine computes an
 /// output in many partitions (small batches and several target partitions
 /// split a few thousand rows into many pieces). At scale, customer_tiers
 /// was once written partition by partition, out of value_rank order.

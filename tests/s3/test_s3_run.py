@@ -10,7 +10,7 @@ import re
 import s3_runs as R
 
 D = dt.date.fromisoformat(R.DATE)
-# SPEC §1 with the default windows: the partitions a run for D reads.
+# docs/SPEC.md §1 with the default windows: the partitions a run for D reads.
 WINDOW_DAYS = {"accounts": 1, "mentions": 30, "surveys": 90, "influence_scores": 90}
 # Fixture partitions that exist but lie outside the windows of 2026-03-10.
 OUTSIDE = ("mentions/snapshot_date=2026-02-08", "surveys/snapshot_date=2025-12-10",
