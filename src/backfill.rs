@@ -1,6 +1,6 @@
 //! Backfills: rerun a range of snapshot dates after a fix or a late delivery
 //! ("rebuild October"). Each date is an independent run of
-//! [`pipeline::execute_in`] with its own staging, commit and manifest; the
+//! [`pipeline::execute_on`] with its own staging, commit and manifest; the
 //! backfill only decides which dates to run, runs up to `concurrency` of
 //! them at once on one shared engine runtime (so `memory_limit` bounds them
 //! together), shows progress and sums everything up in a [`Summary`].
@@ -14,12 +14,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use datafusion::execution::runtime_env::RuntimeEnv;
-use object_store::ObjectStoreExt;
 use serde::Serialize;
 use tokio::task::JoinSet;
 use tracing::{info, info_span, Instrument};
@@ -27,16 +24,14 @@ use tracing::{info, info_span, Instrument};
 mod progress;
 
 use progress::Progress;
-pub use progress::{log_writer, LogWriter};
 
-use crate::cancel;
-use crate::commit;
-use crate::config::{RunConfig, Settings};
+use crate::config::RunConfig;
+use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::output;
+use crate::manifest;
 use crate::pipeline::{self, Mode};
-use crate::storage::{partition_path, Location};
-use crate::transform;
+use crate::publish::Publisher;
+use crate::storage::Location;
 
 /// Version of the `--summary-json` document; fields are only ever added.
 pub const SUMMARY_VERSION: u32 = 1;
@@ -61,12 +56,14 @@ pub struct BackfillConfig {
     /// Draw a progress bar on stderr (when it is a terminal) instead of
     /// logging one line per finished date.
     pub progress_bar: bool,
-    /// Settings of every run (input, output, windows, engine, …).
-    pub settings: Settings,
+    /// Every run's validated settings, cancellation token and pause (its
+    /// date is set per run).
+    pub run: RunConfig,
 }
 
 impl BackfillConfig {
-    /// Reject a range or concurrency that makes no sense (usage error).
+    /// Reject a range or concurrency that makes no sense (usage error); the
+    /// settings were validated when `run` was made.
     pub fn validate(&self) -> Result<()> {
         if self.from > self.to {
             return Err(Error::Usage(format!(
@@ -77,7 +74,7 @@ impl BackfillConfig {
         if self.concurrency == 0 {
             return Err(Error::Usage("--concurrency must be at least 1".into()));
         }
-        self.settings.validate()
+        Ok(())
     }
 
     /// Every date of the range, in the order they are started.
@@ -254,7 +251,7 @@ impl Summary {
             totals.customer_tiers_rows += r.customer_tiers_rows.unwrap_or(0);
             totals.rejects += r.rejects.unwrap_or(0);
         }
-        let signal = cancel::check().err();
+        let signal = cfg.run.cancel.check().err();
         let undone = totals.interrupted + totals.not_run > 0;
         let exit_code = dates
             .iter()
@@ -341,8 +338,10 @@ fn round3(x: f64) -> f64 {
 /// location) is an `Err`.
 pub async fn run(cfg: &BackfillConfig) -> Result<Summary> {
     cfg.validate()?;
-    let out = Location::open(&cfg.settings.output, &cfg.settings.storage)?;
-    let runtime = transform::runtime(&cfg.settings)?;
+    let s = cfg.run.settings();
+    let out = Location::open(&s.output, &s.storage)?;
+    let engine = Engine::new(s)?;
+    let publisher = Publisher::new(s, &out, cfg.run.pause);
     let order = cfg.dates();
     info!(
         from = %cfg.from,
@@ -363,16 +362,17 @@ pub async fn run(cfg: &BackfillConfig) -> Result<Summary> {
     loop {
         while !stop && running.len() < cfg.concurrency {
             let failed = results.values().any(|r| r.status == DateStatus::Failed);
-            if cancel::check().is_err() || (cfg.fail_fast && failed) {
+            if cfg.run.cancel.check().is_err() || (cfg.fail_fast && failed) {
                 stop = true;
                 break;
             }
             let Some(date) = queue.next() else { break };
             let job = Job {
+                cfg: cfg.run.for_date(date),
                 date,
-                settings: cfg.settings.clone(),
                 out: out.clone(),
-                runtime: runtime.clone(),
+                engine: engine.clone(),
+                publisher: publisher.clone(),
                 force: cfg.force,
             };
             // each date's log lines carry its date: `backfill{date=…}: …`
@@ -403,10 +403,12 @@ pub async fn run(cfg: &BackfillConfig) -> Result<Summary> {
 
 /// One date of a backfill, owned by its task.
 struct Job {
+    cfg: RunConfig,
     date: NaiveDate,
-    settings: Settings,
     out: Location,
-    runtime: Arc<RuntimeEnv>,
+    /// Shared by every date: one runtime, so one memory limit.
+    engine: Engine,
+    publisher: Publisher,
     force: bool,
 }
 
@@ -420,7 +422,7 @@ impl Job {
                 let mut r = DateResult::failed(date, &e);
                 if matches!(e, Error::QualityGate { .. }) {
                     // the gate writes a manifest: report its rejects
-                    if let Ok(Some(m)) = newest_manifest(&out, date).await {
+                    if let Ok(Some(m)) = manifest::newest(&out, date).await {
                         if m.status() == Some("quality_gate_failed") {
                             r.run_id = m.run_id();
                             r.rejects = Some(m.rejects());
@@ -436,22 +438,13 @@ impl Job {
 
     async fn execute(self) -> std::result::Result<DateResult, (Error, Location)> {
         if !self.force {
-            let committed = if self.settings.is_delta() {
-                is_committed_delta(&self.out, self.date).await
-            } else {
-                is_committed(&self.out, self.date).await
-            };
-            match committed {
+            match self.publisher.is_committed(self.date).await {
                 Ok(true) => return Ok(DateResult::new(self.date, DateStatus::Skipped)),
                 Ok(false) => {}
                 Err(e) => return Err((e, self.out)),
             }
         }
-        let cfg = RunConfig {
-            date: Some(self.date),
-            settings: self.settings,
-        };
-        match pipeline::execute_in(&cfg, Mode::Run, Some(self.runtime)).await {
+        match pipeline::execute_on(&self.cfg, Mode::Run, &self.engine).await {
             Ok(report) => {
                 let m = report.manifest;
                 Ok(DateResult {
@@ -466,89 +459,6 @@ impl Job {
             Err(e) => Err((e, self.out)),
         }
     }
-}
-
-/// `--table-format delta`: Delta tables have no `_SUCCESS`; a run writes
-/// its manifest only after every table's commit, so date D is committed
-/// when the newest manifest of D says `success`.
-pub async fn is_committed_delta(out: &Location, date: NaiveDate) -> Result<bool> {
-    Ok(newest_manifest(out, date)
-        .await?
-        .is_some_and(|m| m.status() == Some("success")))
-}
-
-/// Whether date D is committed: every output partition D carries
-/// `_SUCCESS` and the newest manifest of D has status `success`. (A newer
-/// manifest saying `quality_gate_failed` means the last attempt failed, so
-/// the date is run again.)
-pub async fn is_committed(out: &Location, date: NaiveDate) -> Result<bool> {
-    for (table, _) in output::outputs() {
-        if !commit::is_committed(out, table, date).await? {
-            return Ok(false);
-        }
-    }
-    Ok(newest_manifest(out, date)
-        .await?
-        .is_some_and(|m| m.status() == Some("success")))
-}
-
-/// A manifest read back as JSON (only the few fields a backfill needs, so
-/// manifests of other versions still read).
-#[derive(Debug)]
-pub struct ManifestDoc(serde_json::Value);
-
-impl ManifestDoc {
-    /// `status`.
-    pub fn status(&self) -> Option<&str> {
-        self.0.get("status").and_then(|v| v.as_str())
-    }
-
-    /// `run_id`.
-    pub fn run_id(&self) -> Option<String> {
-        self.0
-            .get("run_id")
-            .and_then(|v| v.as_str())
-            .map(String::from)
-    }
-
-    /// Sum of `inputs.<table>.rejected`.
-    pub fn rejects(&self) -> u64 {
-        self.0
-            .get("inputs")
-            .and_then(|v| v.as_object())
-            .map_or(0, |inputs| {
-                inputs
-                    .values()
-                    .filter_map(|t| t.get("rejected").and_then(|r| r.as_u64()))
-                    .sum()
-            })
-    }
-}
-
-/// The newest manifest of date D (`_manifests/snapshot_date=D/<run_id>.json`;
-/// run ids start with their UTC start time, so the last name is the newest),
-/// or `None` when there is none or it is not readable JSON.
-pub async fn newest_manifest(out: &Location, date: NaiveDate) -> Result<Option<ManifestDoc>> {
-    let dir = partition_path(out, "_manifests", date);
-    let newest = out
-        .list(&dir)
-        .await?
-        .into_iter()
-        .map(|o| o.location)
-        .filter(|p| {
-            p.filename()
-                .is_some_and(|n| n.ends_with(".json") && !n.starts_with(['_', '.']))
-        })
-        .max();
-    let Some(path) = newest else {
-        return Ok(None);
-    };
-    let bytes = match out.store.get(&path).await {
-        Ok(got) => got.bytes().await.map_err(out.storage_err("get", &path))?,
-        Err(object_store::Error::NotFound { .. }) => return Ok(None),
-        Err(e) => return Err(out.storage_err("get", &path)(e)),
-    };
-    Ok(serde_json::from_slice(&bytes).ok().map(ManifestDoc))
 }
 
 #[cfg(test)]
@@ -569,7 +479,7 @@ mod tests {
             fail_fast: false,
             summary_json: None,
             progress_bar: false,
-            settings: Settings::default(),
+            run: RunConfig::new(None, crate::config::Settings::default()).unwrap(),
         }
     }
 
@@ -677,74 +587,5 @@ mod tests {
             DateResult::new(d("2026-03-02"), DateStatus::Skipped),
         );
         assert_eq!(Summary::new(&cfg, results, 0.1).exit_code, 0);
-    }
-
-    async fn put(out: &Location, rel: &str, body: &str) {
-        let path = out.child(&[rel]);
-        out.store
-            .put(&path, body.as_bytes().to_vec().into())
-            .await
-            .unwrap();
-    }
-
-    #[tokio::test]
-    async fn committed_needs_every_success_marker_and_a_newest_success_manifest() {
-        let out = Location::open(
-            "memory://backfill-unit/out",
-            &crate::config::StorageSettings::default(),
-        )
-        .unwrap();
-        let date = d("2026-03-10");
-        assert!(!is_committed(&out, date).await.unwrap());
-        for t in ["customer_tiers", "nps_aggregates"] {
-            put(&out, &format!("{t}/snapshot_date=2026-03-10/_SUCCESS"), "").await;
-        }
-        let m = |status: &str| {
-            format!(
-                r#"{{"run_id": "x", "status": "{status}", "inputs": {{"a": {{"rejected": 2}}, "b": {{"rejected": 3}}}}}}"#
-            )
-        };
-        put(
-            &out,
-            "_manifests/snapshot_date=2026-03-10/20260310T010000.000Z-a.json",
-            &m("success"),
-        )
-        .await;
-        assert!(
-            !is_committed(&out, date).await.unwrap(),
-            "social_pulse lacks _SUCCESS"
-        );
-        put(&out, "social_pulse/snapshot_date=2026-03-10/_SUCCESS", "").await;
-        assert!(is_committed(&out, date).await.unwrap());
-        assert!(
-            !is_committed(&out, d("2026-03-09")).await.unwrap(),
-            "other date"
-        );
-
-        // a newer manifest of a failed attempt: run it again
-        put(
-            &out,
-            "_manifests/snapshot_date=2026-03-10/20260311T010000.000Z-b.json",
-            &m("quality_gate_failed"),
-        )
-        .await;
-        assert!(!is_committed(&out, date).await.unwrap());
-        let newest = newest_manifest(&out, date).await.unwrap().unwrap();
-        assert_eq!(newest.rejects(), 5);
-        // a newer success again; unreadable JSON counts as no manifest
-        put(
-            &out,
-            "_manifests/snapshot_date=2026-03-10/20260312T010000.000Z-c.json",
-            &m("success"),
-        )
-        .await;
-        assert!(is_committed(&out, date).await.unwrap());
-        put(
-            &out,
-            "_manifests/snapshot_date=2026-03-10/20260313T010000.000Z-d.json",
-            "{trunc",
-        )
-        .await;
-        assert!(!is_committed(&out, date).await.unwrap());
     }
 }

@@ -1,13 +1,16 @@
 //! Command-line interface (clap). Parses flags and `PULSETIER_*` variables
-//! and turns them into a plain [`RunConfig`]; the library never sees clap
-//! types. Precedence: defaults < `--config` TOML < environment < flags
-//! (clap resolves environment vs flag; unset options leave the TOML value).
+//! and turns them into the library's plain, validated [`RunConfig`] (and
+//! its backfill and generate configs); the library never sees clap types.
+//! Precedence: defaults < `--config` TOML < environment < flags (clap
+//! resolves environment vs flag; unset options leave the TOML value).
+
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-
-use crate::backfill::BackfillConfig;
-use crate::config::{parse_date, RunConfig, Settings};
-use crate::error::{Error, Result};
+use pulsetier::backfill::BackfillConfig;
+use pulsetier::cancel::Pause;
+use pulsetier::config::{parse_date, EngineKind, MemoryLimit, TableFormat};
+use pulsetier::{Error, Result, RunConfig, Settings};
 
 /// pulsetier: scored customer tiers, NPS aggregates and social pulse from
 /// Parquet snapshots, via Apache DataFusion.
@@ -88,6 +91,10 @@ pub struct CommonArgs {
     /// Tunables; each also in the TOML file.
     #[command(flatten)]
     pub tune: TuneArgs,
+    /// Crash tests only: pause this long once everything is staged and
+    /// between the steps of every publish, so a signal can land there.
+    #[arg(long, env = "PULSETIER_TEST_PAUSE_MS", hide = true)]
+    pub test_pause_ms: Option<u64>,
 }
 
 /// Settings that can be overridden by flag or environment.
@@ -110,16 +117,16 @@ pub struct TuneArgs {
     pub min_responses: Option<i64>,
     /// Output table format: hive (Parquet folders + _SUCCESS) or delta (Delta Lake tables) [default: hive].
     #[arg(long, env = "PULSETIER_TABLE_FORMAT")]
-    pub table_format: Option<String>,
+    pub table_format: Option<TableFormat>,
     /// Query engine: datafusion (in process) or ballista [default: datafusion].
     #[arg(long, env = "PULSETIER_ENGINE")]
-    pub engine: Option<String>,
+    pub engine: Option<EngineKind>,
     /// Ballista scheduler URL, df://HOST:PORT (with --engine ballista).
     #[arg(long, env = "PULSETIER_SCHEDULER")]
     pub scheduler: Option<String>,
     /// Memory limit of the query engine, e.g. 1g; spills to disk above it.
     #[arg(long, env = "PULSETIER_MEMORY_LIMIT")]
-    pub memory_limit: Option<String>,
+    pub memory_limit: Option<MemoryLimit>,
     /// DataFusion target partitions [default: number of cores].
     #[arg(long, env = "PULSETIER_TARGET_PARTITIONS")]
     pub target_partitions: Option<usize>,
@@ -164,7 +171,7 @@ impl TryFrom<BackfillArgs> for BackfillConfig {
     type Error = Error;
 
     fn try_from(a: BackfillArgs) -> Result<BackfillConfig> {
-        let cfg = BackfillConfig {
+        Ok(BackfillConfig {
             from: parse_date(&a.from)?,
             to: parse_date(&a.to)?,
             newest_first: a.newest_first,
@@ -173,10 +180,8 @@ impl TryFrom<BackfillArgs> for BackfillConfig {
             fail_fast: a.fail_fast,
             summary_json: a.summary_json,
             progress_bar: std::io::IsTerminal::is_terminal(&std::io::stderr()),
-            settings: Settings::try_from(a.common)?,
-        };
-        cfg.validate()?;
-        Ok(cfg)
+            run: a.common.run_config(None)?,
+        })
     }
 }
 
@@ -184,28 +189,26 @@ impl TryFrom<RunArgs> for RunConfig {
     type Error = Error;
 
     fn try_from(a: RunArgs) -> Result<RunConfig> {
-        let settings = Settings::try_from(a.common)?;
         let date = a.date.as_deref().map(parse_date).transpose()?;
-        Ok(RunConfig { date, settings })
+        a.common.run_config(date)
     }
 }
 
-impl TryFrom<CommonArgs> for Settings {
-    type Error = Error;
-
-    /// Defaults < TOML file < environment/flags (clap has already merged those two).
-    fn try_from(a: CommonArgs) -> Result<Settings> {
-        let mut s = match &a.config {
+impl CommonArgs {
+    /// The validated config of a run for `date`: defaults < TOML file <
+    /// environment/flags (clap has already merged those two).
+    fn run_config(self, date: Option<chrono::NaiveDate>) -> Result<RunConfig> {
+        let mut s = match &self.config {
             Some(path) => Settings::from_toml_file(path)?,
             None => Settings::default(),
         };
-        if let Some(v) = a.input {
+        if let Some(v) = self.input {
             s.input = v;
         }
-        if let Some(v) = a.output {
+        if let Some(v) = self.output {
             s.output = v;
         }
-        let t = a.tune;
+        let t = self.tune;
         macro_rules! set {
             ($($field:ident => $target:expr),* $(,)?) => {
                 $(if let Some(v) = t.$field { $target = v; })*
@@ -225,8 +228,9 @@ impl TryFrom<CommonArgs> for Settings {
             batch_size => s.engine.batch_size,
             row_group_size => s.engine.row_group_size,
         }
-        s.validate()?;
-        Ok(s)
+        let mut cfg = RunConfig::new(date, s)?;
+        cfg.pause = Pause(Duration::from_millis(self.test_pause_ms.unwrap_or(0)));
+        Ok(cfg)
     }
 }
 
@@ -247,19 +251,19 @@ pub struct GenerateArgs {
     pub seed: u64,
 }
 
-impl TryFrom<GenerateArgs> for crate::generate::GenerateConfig {
+impl TryFrom<GenerateArgs> for pulsetier::generate::GenerateConfig {
     type Error = Error;
 
     fn try_from(a: GenerateArgs) -> Result<Self> {
         if a.accounts == 0 {
             return Err(Error::Usage("--accounts must be at least 1".into()));
         }
-        Ok(crate::generate::GenerateConfig {
+        Ok(pulsetier::generate::GenerateConfig {
             output: a.output,
             date: parse_date(&a.date)?,
             accounts: a.accounts,
             seed: a.seed,
-            windows: crate::config::Windows::default(),
+            windows: pulsetier::config::Windows::default(),
         })
     }
 }
@@ -289,10 +293,10 @@ mod tests {
             panic!("not run")
         };
         let cfg = RunConfig::try_from(args).unwrap();
-        assert_eq!(cfg.settings.windows.mentions_days, 7); // TOML
-        assert_eq!(cfg.settings.windows.nps_days, 45); // flag over TOML
-        assert_eq!(cfg.settings.windows.influence_max_age_days, 90); // default
-        assert_eq!(cfg.date.unwrap().to_string(), "2026-03-10");
+        assert_eq!(cfg.settings().windows.mentions_days, 7); // TOML
+        assert_eq!(cfg.settings().windows.nps_days, 45); // flag over TOML
+        assert_eq!(cfg.settings().windows.influence_max_age_days, 90); // default
+        assert_eq!(cfg.date().unwrap().to_string(), "2026-03-10");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::cancel::{Cancel, Pause};
 use crate::error::{Error, Result};
 
 /// Tunable settings of the pipeline and the engine; the TOML file has the same shape.
@@ -20,7 +21,7 @@ pub struct Settings {
     pub output: String,
     /// How the outputs are published: `hive` (Parquet folders with
     /// `_SUCCESS`) or `delta` (Delta Lake tables; needs the `delta` feature).
-    pub table_format: String,
+    pub table_format: TableFormat,
     /// Time windows in days, ending on the snapshot date (docs/SPEC.md §3).
     pub windows: Windows,
     /// Quality gate and sample-size settings.
@@ -79,28 +80,12 @@ impl StorageSettings {
     pub fn redacted(&self) -> StorageSettings {
         let mut out = self.clone();
         for (k, v) in out.options.iter_mut() {
-            if is_secret_key(k) {
+            if crate::redact::is_secret_key(k) {
                 *v = "***".into();
             }
         }
         out
     }
-}
-
-/// Whether an option or environment variable name looks like it holds a secret.
-pub fn is_secret_key(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    [
-        "secret",
-        "key",
-        "token",
-        "password",
-        "sas",
-        "credential",
-        "signature",
-    ]
-    .iter()
-    .any(|w| n.contains(w))
 }
 
 /// Window lengths in days.
@@ -158,7 +143,7 @@ pub struct Scoring {
 #[serde(default, deny_unknown_fields)]
 pub struct EngineSettings {
     /// `datafusion` (in process) or `ballista` (a remote cluster).
-    pub kind: String,
+    pub kind: EngineKind,
     /// Ballista scheduler URL, `df://HOST:PORT` (with `kind = "ballista"`).
     pub scheduler: String,
     /// DataFusion target partitions (0 = number of cores).
@@ -166,7 +151,7 @@ pub struct EngineSettings {
     /// Rows per Arrow batch.
     pub batch_size: usize,
     /// Memory pool limit, e.g. `1g`, `512m` (empty = unbounded). Spills to disk above it.
-    pub memory_limit: String,
+    pub memory_limit: MemoryLimit,
     /// Rows per Parquet row group in the outputs.
     pub row_group_size: usize,
     /// Rows per output file before a new `part-NNNNN` is started.
@@ -177,12 +162,102 @@ pub struct EngineSettings {
     pub datafusion: BTreeMap<String, String>,
 }
 
+/// How the outputs are published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TableFormat {
+    /// Parquet folders per date, `_SUCCESS` last.
+    Hive,
+    /// Delta Lake tables (the `delta` feature).
+    Delta,
+}
+
+/// Which engine runs the SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EngineKind {
+    /// DataFusion in this process.
+    #[serde(rename = "datafusion")]
+    DataFusion,
+    /// A remote Apache Ballista cluster.
+    #[serde(rename = "ballista")]
+    Ballista,
+}
+
+/// Parse a lower-case name the way the TOML file spells it (`hive`,
+/// `ballista`, …), for flags and environment variables.
+fn from_name<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
+    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(text.trim()))
+        .map_err(|e| Error::Usage(format!("{what} {text:?}: {e}")))
+}
+
+impl std::str::FromStr for TableFormat {
+    type Err = Error;
+    fn from_str(text: &str) -> Result<Self> {
+        from_name("table format", text)
+    }
+}
+
+impl std::str::FromStr for EngineKind {
+    type Err = Error;
+    fn from_str(text: &str) -> Result<Self> {
+        from_name("engine", text)
+    }
+}
+
+/// A memory limit: the text it was given as (`1g`, shown back in the
+/// manifest and `pulsetier config`) and its bytes, parsed once; empty text
+/// means no limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemoryLimit {
+    text: String,
+    bytes: Option<usize>,
+}
+
+impl MemoryLimit {
+    /// The limit in bytes, or `None` when memory is unbounded.
+    pub fn bytes(&self) -> Option<usize> {
+        self.bytes
+    }
+
+    /// Whether a limit is set.
+    pub fn is_set(&self) -> bool {
+        self.bytes.is_some()
+    }
+}
+
+impl std::str::FromStr for MemoryLimit {
+    type Err = Error;
+    fn from_str(text: &str) -> Result<Self> {
+        let bytes = match text.trim() {
+            "" => None,
+            t => Some(parse_size(t)?),
+        };
+        Ok(MemoryLimit {
+            text: text.trim().to_string(),
+            bytes,
+        })
+    }
+}
+
+impl Serialize for MemoryLimit {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for MemoryLimit {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             input: "fixtures/input".into(),
             output: "pulsetier-output".into(),
-            table_format: "hive".into(),
+            table_format: TableFormat::Hive,
             windows: Windows::default(),
             quality: Quality::default(),
             scoring: Scoring::default(),
@@ -232,11 +307,11 @@ impl Default for Scoring {
 impl Default for EngineSettings {
     fn default() -> Self {
         EngineSettings {
-            kind: "datafusion".into(),
+            kind: EngineKind::DataFusion,
             scheduler: String::new(),
             target_partitions: 0,
             batch_size: 8192,
-            memory_limit: String::new(),
+            memory_limit: MemoryLimit::default(),
             row_group_size: 122_880,
             rows_per_file: 5_000_000,
             datafusion: BTreeMap::new(),
@@ -272,33 +347,20 @@ impl Settings {
     /// userinfo and query strings of the locations, redacted.
     pub fn redacted(&self) -> Settings {
         Settings {
-            input: crate::storage::redact(&self.input),
-            output: crate::storage::redact(&self.output),
+            input: crate::redact::redact(&self.input),
+            output: crate::redact::redact(&self.output),
             storage: self.storage.redacted(),
             ..self.clone()
         }
     }
 
-    /// Whether the outputs are published as Delta Lake tables.
-    pub fn is_delta(&self) -> bool {
-        self.table_format == "delta"
-    }
-
-    /// Reject values that make no sense before any I/O happens.
-    pub fn validate(&self) -> Result<()> {
-        match self.table_format.as_str() {
-            "hive" => {}
-            "delta" if cfg!(feature = "delta") => {}
-            "delta" => {
-                return Err(Error::Usage(
-                    "--table-format delta needs pulsetier built with `--features delta`".into(),
-                ))
-            }
-            other => {
-                return Err(Error::Usage(format!(
-                    "unknown table format {other:?} (hive or delta)"
-                )))
-            }
+    /// Reject values that make no sense before any I/O happens. Called once,
+    /// by [`RunConfig::new`]: every run works from validated settings.
+    fn validate(&self) -> Result<()> {
+        if self.table_format == TableFormat::Delta && !cfg!(feature = "delta") {
+            return Err(Error::Usage(
+                "--table-format delta needs pulsetier built with `--features delta`".into(),
+            ));
         }
         let w = &self.windows;
         for (name, v) in [
@@ -332,27 +394,15 @@ impl Settings {
             ));
         }
         let e = &self.engine;
-        match e.kind.as_str() {
-            "datafusion" => {}
-            "ballista" if e.scheduler.is_empty() => {
-                return Err(Error::Usage(
-                    "--engine ballista needs --scheduler df://HOST:PORT".into(),
-                ))
-            }
-            "ballista" => {}
-            other => {
-                return Err(Error::Usage(format!(
-                    "unknown engine {other:?} (datafusion or ballista)"
-                )))
-            }
+        if e.kind == EngineKind::Ballista && e.scheduler.is_empty() {
+            return Err(Error::Usage(
+                "--engine ballista needs --scheduler df://HOST:PORT".into(),
+            ));
         }
         if e.batch_size == 0 || e.row_group_size == 0 || e.rows_per_file == 0 {
             return Err(Error::Usage(
                 "batch_size, row_group_size and rows_per_file must be > 0".into(),
             ));
-        }
-        if !e.memory_limit.is_empty() {
-            parse_size(&e.memory_limit)?;
         }
         Ok(())
     }
@@ -385,13 +435,50 @@ pub fn parse_date(text: &str) -> Result<NaiveDate> {
         .map_err(|_| Error::Usage(format!("invalid date {text:?}, expected YYYY-MM-DD")))
 }
 
-/// What one run needs: the settings plus the snapshot date.
+/// What one run needs: validated settings, the snapshot date, and the run's
+/// cancellation token. Built only by [`RunConfig::new`], which validates the
+/// settings once; a backfill derives each date's config with
+/// [`RunConfig::for_date`] without validating again.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
-    /// Snapshot date D; `None` = the newest accounts partition under the input.
-    pub date: Option<NaiveDate>,
-    /// Everything else.
-    pub settings: Settings,
+    date: Option<NaiveDate>,
+    settings: Settings,
+    /// Cancelled by SIGINT / SIGTERM (the binary installs the handlers).
+    pub cancel: Cancel,
+    /// The crash tests' pause (zero in production).
+    pub pause: Pause,
+}
+
+impl RunConfig {
+    /// Validate `settings` and make the config of a run for `date` (`None` =
+    /// the newest accounts partition under the input).
+    pub fn new(date: Option<NaiveDate>, settings: Settings) -> Result<RunConfig> {
+        settings.validate()?;
+        Ok(RunConfig {
+            date,
+            settings,
+            cancel: Cancel::default(),
+            pause: Pause::default(),
+        })
+    }
+
+    /// The same settings, token and pause for another snapshot date.
+    pub fn for_date(&self, date: NaiveDate) -> RunConfig {
+        RunConfig {
+            date: Some(date),
+            ..self.clone()
+        }
+    }
+
+    /// The snapshot date asked for, if any.
+    pub fn date(&self) -> Option<NaiveDate> {
+        self.date
+    }
+
+    /// The validated settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
 }
 
 #[cfg(test)]
@@ -442,24 +529,40 @@ mod tests {
     }
 
     #[test]
-    fn table_format_is_checked() {
-        let mut s = Settings::from_toml_str("table_format = \"delta\"\n").unwrap();
-        assert!(s.is_delta());
+    fn table_format_and_engine_are_typed() {
+        let s = Settings::from_toml_str("table_format = \"delta\"\n").unwrap();
+        assert_eq!(s.table_format, TableFormat::Delta);
         if cfg!(feature = "delta") {
-            assert!(s.validate().is_ok());
+            assert!(RunConfig::new(None, s).is_ok());
         } else {
-            let e = s.validate().unwrap_err();
+            let e = RunConfig::new(None, s).unwrap_err();
             assert_eq!(e.exit_code(), 2);
             assert!(e.to_string().contains("--features delta"), "{e}");
         }
-        s.table_format = "iceberg".into();
-        assert_eq!(s.validate().unwrap_err().exit_code(), 2);
+        assert!(Settings::from_toml_str("table_format = \"iceberg\"\n").is_err());
+        assert_eq!(
+            "ballista".parse::<EngineKind>().unwrap(),
+            EngineKind::Ballista
+        );
+        assert_eq!("spark".parse::<EngineKind>().unwrap_err().exit_code(), 2);
+        let mut s = Settings::default();
+        s.engine.kind = EngineKind::Ballista;
+        assert_eq!(RunConfig::new(None, s).unwrap_err().exit_code(), 2);
+    }
+
+    #[test]
+    fn memory_limit_is_parsed_once_and_shown_as_given() {
+        let s = Settings::from_toml_str("[engine]\nmemory_limit = \"512m\"\n").unwrap();
+        assert_eq!(s.engine.memory_limit.bytes(), Some(512 << 20));
+        assert!(s.to_toml().contains("memory_limit = \"512m\""));
+        assert!(!Settings::default().engine.memory_limit.is_set());
+        assert!(Settings::from_toml_str("[engine]\nmemory_limit = \"lots\"\n").is_err());
     }
 
     #[test]
     fn bad_values_are_usage_errors() {
         let mut s = Settings::default();
         s.quality.max_reject_ratio = 2.0;
-        assert_eq!(s.validate().unwrap_err().exit_code(), 2);
+        assert_eq!(RunConfig::new(None, s).unwrap_err().exit_code(), 2);
     }
 }

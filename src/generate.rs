@@ -39,13 +39,9 @@
 //! a pure function of the seed and its coordinates (own PRNG,
 //! [`rng`]), so the same arguments give byte-identical files. Partitions it
 //! writes are emptied first; nothing else under the output is touched.
-//!
-//! The module also holds [`scan_floor`], the benchmark's lower bound: the
-//! time DataFusion takes to read every column a run needs once.
 
 mod events;
 pub mod rng;
-mod scan;
 mod tables;
 
 use std::collections::BTreeMap;
@@ -63,7 +59,6 @@ use parquet::file::properties::WriterProperties;
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-pub use scan::{scan_floor, ScanReport};
 pub use tables::{MENTIONS_PER_ACCOUNT, SURVEYS_PER_ACCOUNT};
 
 use crate::config::Windows;

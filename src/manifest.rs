@@ -5,10 +5,15 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use object_store::ObjectStoreExt;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Settings;
+use crate::error::{Error, Result};
 use crate::output::WrittenFile;
+use crate::redact::redact_secrets;
+use crate::storage::{partition_path, Location};
 
 /// Current manifest shape version.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -102,4 +107,121 @@ pub struct Manifest {
     pub outputs: BTreeMap<String, OutputStats>,
     /// Milliseconds per stage.
     pub timings_ms: BTreeMap<String, u64>,
+}
+
+/// An RFC 3339 time in UTC with milliseconds, as the manifest writes times.
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl Manifest {
+    /// The manifest of a run that has checked its inputs: successful until
+    /// [`Manifest::fail`] says otherwise, no outputs yet.
+    pub fn begin(
+        run_id: &str,
+        date: NaiveDate,
+        started: DateTime<Utc>,
+        engine: String,
+        settings: &Settings,
+        inputs: BTreeMap<String, InputStats>,
+    ) -> Manifest {
+        Manifest {
+            manifest_version: MANIFEST_VERSION,
+            run_id: run_id.to_string(),
+            snapshot_date: date.to_string(),
+            status: Status::Success,
+            exit_code: 0,
+            error: None,
+            started_at: timestamp(started),
+            finished_at: String::new(),
+            pulsetier_version: env!("CARGO_PKG_VERSION").into(),
+            engine,
+            config: settings.redacted(),
+            inputs,
+            outputs: BTreeMap::new(),
+            timings_ms: BTreeMap::new(),
+        }
+    }
+
+    /// Record the quality gate's failure.
+    pub fn fail(&mut self, err: &Error) {
+        self.status = Status::QualityGateFailed;
+        self.exit_code = err.exit_code();
+        self.error = Some(redact_secrets(&err.to_string()));
+    }
+
+    /// Stamp the end time and the stage timings.
+    pub fn finish(&mut self, timings_ms: BTreeMap<String, u64>) {
+        self.finished_at = timestamp(Utc::now());
+        self.timings_ms = timings_ms;
+    }
+
+    /// Write the manifest to `_manifests/snapshot_date=D/<run_id>.json`.
+    pub async fn write(&self, out: &Location) -> Result<()> {
+        let date = NaiveDate::parse_from_str(&self.snapshot_date, "%Y-%m-%d")
+            .map_err(|e| Error::Internal(format!("manifest date {}: {e}", self.snapshot_date)))?;
+        let path = partition_path(out, "_manifests", date).join(format!("{}.json", self.run_id));
+        out.put(&path, serde_json::to_vec_pretty(self)?).await?;
+        tracing::info!(manifest = %out.display(&path), status = ?self.status, "manifest written");
+        Ok(())
+    }
+}
+
+/// A manifest read back as JSON (only the few fields a backfill needs, so
+/// manifests of other versions still read).
+#[derive(Debug)]
+pub struct ManifestDoc(serde_json::Value);
+
+impl ManifestDoc {
+    /// `status`.
+    pub fn status(&self) -> Option<&str> {
+        self.0.get("status").and_then(|v| v.as_str())
+    }
+
+    /// `run_id`.
+    pub fn run_id(&self) -> Option<String> {
+        self.0
+            .get("run_id")
+            .and_then(|v| v.as_str())
+            .map(String::from)
+    }
+
+    /// Sum of `inputs.<table>.rejected`.
+    pub fn rejects(&self) -> u64 {
+        self.0
+            .get("inputs")
+            .and_then(|v| v.as_object())
+            .map_or(0, |inputs| {
+                inputs
+                    .values()
+                    .filter_map(|t| t.get("rejected").and_then(|r| r.as_u64()))
+                    .sum()
+            })
+    }
+}
+
+/// The newest manifest of date D (`_manifests/snapshot_date=D/<run_id>.json`;
+/// run ids start with their UTC start time, so the last name is the newest),
+/// or `None` when there is none or it is not readable JSON.
+pub async fn newest(out: &Location, date: NaiveDate) -> Result<Option<ManifestDoc>> {
+    let dir = partition_path(out, "_manifests", date);
+    let newest = out
+        .list(&dir)
+        .await?
+        .into_iter()
+        .map(|o| o.location)
+        .filter(|p| {
+            p.filename()
+                .is_some_and(|n| n.ends_with(".json") && !n.starts_with(['_', '.']))
+        })
+        .max();
+    let Some(path) = newest else {
+        return Ok(None);
+    };
+    let bytes = match out.store.get(&path).await {
+        Ok(got) => got.bytes().await.map_err(out.storage_err("get", &path))?,
+        Err(object_store::Error::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(out.storage_err("get", &path)(e)),
+    };
+    Ok(serde_json::from_slice(&bytes).ok().map(ManifestDoc))
 }

@@ -12,6 +12,7 @@ use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
 use object_store::memory::InMemory;
 use object_store::path::Path;
+use object_store::ObjectStoreExt;
 use object_store::{ObjectMeta, ObjectStore};
 use url::Url;
 
@@ -25,6 +26,7 @@ use object_store::{BackoffConfig, ClientConfigKey, RetryConfig};
 
 use crate::config::StorageSettings;
 use crate::error::{Error, Result};
+use crate::redact::redact;
 
 /// A root location: a store and the prefix inside it.
 #[derive(Debug, Clone)]
@@ -266,6 +268,63 @@ impl Location {
         Ok(items)
     }
 
+    /// Delete an object; one already gone is fine.
+    pub async fn delete(&self, path: &Path) -> Result<()> {
+        match self.store.delete(path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(source) => Err(self.storage_err("delete", path)(source)),
+        }
+    }
+
+    /// Delete every object under a prefix (and, on local disk, the folders
+    /// left empty).
+    pub async fn delete_prefix(&self, prefix: &Path) -> Result<()> {
+        for obj in self.list(prefix).await? {
+            self.delete(&obj.location).await?;
+        }
+        self.remove_empty_local_dirs(prefix);
+        Ok(())
+    }
+
+    /// Write a small object (a manifest, a marker) in one put.
+    pub async fn put(&self, path: &Path, bytes: Vec<u8>) -> Result<()> {
+        self.store
+            .put(path, bytes.into())
+            .await
+            .map_err(self.storage_err("put", path))?;
+        Ok(())
+    }
+
+    /// Local stores keep empty folders after their files are deleted; remove
+    /// those under `prefix`, then the now-empty two levels above it (the
+    /// `snapshot_date=D` and `_staging` folders of a staging run folder), so
+    /// the output tree stays clean for tools that list folders.
+    pub fn remove_empty_local_dirs(&self, prefix: &Path) {
+        if self.store_url.scheme() != "file" {
+            return;
+        }
+        let mut dir = std::path::PathBuf::from("/");
+        for part in prefix.parts() {
+            dir.push(part.as_ref());
+        }
+        fn prune(dir: &std::path::Path) {
+            if let Ok(entries) = std::fs::read_dir(dir) {
+                for e in entries.flatten() {
+                    if e.path().is_dir() {
+                        prune(&e.path());
+                    }
+                }
+            }
+            let _ = std::fs::remove_dir(dir); // fails (and is kept) when not empty
+        }
+        prune(&dir);
+        for parent in dir.ancestors().skip(1).take(2) {
+            if std::fs::remove_dir(parent).is_err() {
+                break;
+            }
+        }
+    }
+
     /// List the data files of one Hive partition `<table>/snapshot_date=D/`.
     /// Returns `None` when the partition holds no object at all (missing),
     /// otherwise its files minus those whose name (or a folder below the
@@ -323,94 +382,9 @@ pub fn partition_path(loc: &Location, table: &str, date: NaiveDate) -> Path {
     loc.child(&[table, &format!("snapshot_date={}", date.format("%Y-%m-%d"))])
 }
 
-/// Remove credentials from a URL: userinfo and the query string (signed URLs
-/// carry their signature there) are replaced by `***`.
-pub fn redact(text: &str) -> String {
-    match Url::parse(text) {
-        Ok(mut url) if url.has_host() => {
-            let mut changed = false;
-            if !url.username().is_empty() || url.password().is_some() {
-                let _ = url.set_username("***");
-                let _ = url.set_password(None);
-                changed = true;
-            }
-            if url.query().is_some() {
-                url.set_query(Some("***"));
-                changed = true;
-            }
-            if changed {
-                url.to_string()
-            } else {
-                text.to_string()
-            }
-        }
-        _ => text.to_string(),
-    }
-}
-
-/// Replace the userinfo of every URL inside a free text (`scheme://user:pw@host`
-/// → `scheme://***@host`): error chains of HTTP clients quote request URLs.
-pub fn redact_userinfo(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("://") {
-        let (head, tail) = rest.split_at(i + 3);
-        out.push_str(head);
-        let end = tail
-            .find(|c: char| {
-                c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '"' || c == '\''
-            })
-            .unwrap_or(tail.len());
-        let authority = &tail[..end];
-        match authority.rfind('@') {
-            Some(at) => {
-                out.push_str("***");
-                out.push_str(&authority[at..]);
-            }
-            None => out.push_str(authority),
-        }
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Replace the values of secret-looking environment variables
-/// (`AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AZURE_STORAGE_ACCOUNT_KEY`,
-/// …) by `***` in a message, before it is printed or stored. A last line of
-/// defence: messages are built from redacted URLs already.
-pub fn redact_secrets(text: &str) -> String {
-    let mut out = redact_userinfo(text);
-    for (name, value) in std::env::vars() {
-        if value.len() >= 6 && crate::config::is_secret_key(&name) && out.contains(&value) {
-            out = out.replace(&value, "***");
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redacts_userinfo_and_signatures() {
-        assert_eq!(
-            redact("https://user:secret@example.com/a?X-Amz-Signature=abc"),
-            "https://***@example.com/a?***"
-        );
-        assert_eq!(redact("s3://bucket/in"), "s3://bucket/in");
-        assert_eq!(redact("relative/path"), "relative/path");
-    }
-
-    #[test]
-    fn userinfo_is_removed_from_free_text() {
-        assert_eq!(
-            redact_userinfo("PROPFIND https://user:pw@127.0.0.1:9/x failed; see s3://b/k"),
-            "PROPFIND https://***@127.0.0.1:9/x failed; see s3://b/k"
-        );
-        assert_eq!(redact_userinfo("no urls here"), "no urls here");
-    }
 
     #[test]
     fn bare_paths_become_file_urls() {

@@ -1,51 +1,13 @@
 //! How a backfill shows itself: an indicatif progress bar on a terminal
-//! (else one log line per finished date), and the `tracing` writer that
-//! prints log lines above the bar instead of through it.
+//! (else one log line per finished date); log lines are printed above the
+//! bar by [`crate::logging`].
 
-use std::io::{self, Write};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use tracing::{info, warn};
 
 use super::{round3, DateResult, DateStatus};
-
-/// The progress bar being drawn, if any, so that log lines can be printed
-/// above it instead of through it ([`log_writer`]).
-fn active_bar() -> MutexGuard<'static, Option<ProgressBar>> {
-    static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
-    BAR.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// A stderr writer for `tracing` that suspends the backfill's progress bar
-/// while a log line is written, so the two do not garble each other, and
-/// redacts credentials from the line.
-pub fn log_writer() -> LogWriter {
-    LogWriter
-}
-
-/// See [`log_writer`].
-#[derive(Debug)]
-pub struct LogWriter;
-
-impl Write for LogWriter {
-    /// Writes one formatted log line, with URL userinfo and secret values
-    /// (libraries such as object_store log request URLs) redacted.
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let line = crate::storage::redact_secrets(&String::from_utf8_lossy(buf));
-        let bar = active_bar().clone();
-        match bar {
-            Some(bar) => bar.suspend(|| io::stderr().write_all(line.as_bytes()))?,
-            None => io::stderr().write_all(line.as_bytes())?,
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        io::stderr().flush()
-    }
-}
 
 /// Progress: an indicatif bar on a terminal, else one log line per date.
 pub(super) struct Progress {
@@ -70,7 +32,7 @@ impl Progress {
             }
             bar.set_message("0 ok, 0 skipped, 0 failed, 0 rows");
             bar.enable_steady_tick(Duration::from_millis(200));
-            *active_bar() = Some(bar.clone());
+            crate::logging::show_bar(Some(bar.clone()));
             bar
         });
         Progress {
@@ -136,7 +98,7 @@ impl Progress {
 
     pub(super) fn clear(&mut self) {
         if let Some(bar) = self.bar.take() {
-            *active_bar() = None;
+            crate::logging::show_bar(None);
             bar.finish_and_clear();
         }
     }

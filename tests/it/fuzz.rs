@@ -234,14 +234,15 @@ proptest! {
         w.write(&batch).unwrap();
         w.close().unwrap();
 
-        let cfg = RunConfig {
-            date: Some(parse_date(DATE).unwrap()),
-            settings: Settings {
+        let cfg = RunConfig::new(
+            Some(parse_date(DATE).unwrap()),
+            Settings {
                 input: input.to_string_lossy().into_owned(),
                 output: input.parent().unwrap().join("out").to_string_lossy().into_owned(),
                 ..Settings::default()
             },
-        };
+        )
+        .unwrap();
         let result = runtime().block_on(pipeline::execute(&cfg, Mode::Validate));
         if types.iter().zip(&steer).all(|(t, s)| *s || *t != TYPES) && steer.iter().all(|s| *s) {
             // every column present with an accepted type: never a contract violation

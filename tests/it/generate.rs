@@ -142,14 +142,15 @@ async fn generate_and_run_on_memory_store() {
     };
     let report = generate(&cfg).await.unwrap();
     assert!(report.rows() > 2_000, "{report:?}");
-    let run = RunConfig {
-        date: Some(cfg.date),
-        settings: Settings {
+    let run = RunConfig::new(
+        Some(cfg.date),
+        Settings {
             input: "memory://it-generate/in".into(),
             output: "memory://it-generate/out".into(),
             ..Settings::default()
         },
-    };
+    )
+    .unwrap();
     let done = pipeline::execute(&run, Mode::Run).await.unwrap();
     assert_eq!(
         done.manifest.inputs["accounts"].rows_read,

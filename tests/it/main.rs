@@ -13,4 +13,5 @@ mod expected;
 mod fuzz;
 mod generate;
 mod hardening;
+mod layout;
 mod publish;

@@ -167,10 +167,7 @@ async fn memory_store_run_matches_local_run() {
         output: "memory://it-memory/out".into(),
         ..Settings::default()
     };
-    let cfg = RunConfig {
-        date: Some(pulsetier::config::parse_date(DATE).unwrap()),
-        settings,
-    };
+    let cfg = RunConfig::new(Some(pulsetier::config::parse_date(DATE).unwrap()), settings).unwrap();
     let report = pipeline::execute(&cfg, Mode::Run).await.unwrap();
     assert_eq!(report.manifest.outputs["customer_tiers"].rows, 15);
 

@@ -15,11 +15,11 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use crate::config::RunConfig;
+use crate::contract::read::{list_table, snapshot_date};
 use crate::contract::TABLES;
+use crate::engine::{Engine, Purpose};
 use crate::error::{Error, Result};
-use crate::pipeline::{partition_dates, snapshot_date};
-use crate::storage::{partition_path, Location};
-use crate::transform;
+use crate::storage::Location;
 
 /// What one table's scan read.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -47,11 +47,10 @@ pub struct ScanReport {
 /// with `target_partitions` streams in parallel, and count the rows.
 pub async fn scan_floor(cfg: &RunConfig) -> Result<ScanReport> {
     let started = Instant::now();
-    let s = &cfg.settings;
-    s.validate()?;
+    let s = cfg.settings();
     let input = Location::open(&s.input, &s.storage)?;
-    let date = snapshot_date(cfg, &input).await?;
-    let ctx = transform::session(s, transform::runtime(s)?)?;
+    let date = snapshot_date(cfg.date(), &input).await?;
+    let ctx = Engine::new(s)?.session(Purpose::Read).await?.ctx;
     input.register(&ctx);
     let mut report = ScanReport {
         snapshot_date: date.to_string(),
@@ -61,34 +60,24 @@ pub async fn scan_floor(cfg: &RunConfig) -> Result<ScanReport> {
     for spec in TABLES {
         let columns: Vec<&str> = spec.columns.iter().map(|(c, _)| *c).collect();
         let stats = report.tables.entry(spec.name.to_string()).or_default();
-        for d in partition_dates(spec, date, s) {
-            let files = match input.list_partition(spec.name, d).await? {
-                Some(files) => files,
-                None if d == date && spec.name == "accounts" => {
-                    return Err(Error::MissingPartition {
-                        table: spec.name.into(),
-                        url: input.display(&partition_path(&input, spec.name, d)),
-                    })
-                }
-                None => continue,
-            };
-            for f in files {
-                stats.files += 1;
-                stats.bytes += f.size;
-                let opts = ParquetReadOptions::default().file_extension("");
-                let plan = ctx
-                    .read_parquet(f.url.as_str(), opts)
-                    .await
-                    .and_then(|df| df.select_columns(&columns))
-                    .map_err(|e| Error::engine(format!("scan {}", f.url), e))?
-                    .create_physical_plan()
-                    .await
-                    .map_err(|e| Error::engine(format!("scan {}", f.url), e))?;
-                for stream in execute_stream_partitioned(plan, ctx.task_ctx())
-                    .map_err(|e| Error::engine(format!("scan {}", f.url), e))?
-                {
-                    streams.push((spec.name, stream));
-                }
+        // the same listing as a run (a missing accounts partition fails it)
+        let (files, _) = list_table(&input, spec, date, s).await?;
+        for f in files {
+            stats.files += 1;
+            stats.bytes += f.size;
+            let opts = ParquetReadOptions::default().file_extension("");
+            let plan = ctx
+                .read_parquet(f.url.as_str(), opts)
+                .await
+                .and_then(|df| df.select_columns(&columns))
+                .map_err(|e| Error::engine(format!("scan {}", f.url), e))?
+                .create_physical_plan()
+                .await
+                .map_err(|e| Error::engine(format!("scan {}", f.url), e))?;
+            for stream in execute_stream_partitioned(plan, ctx.task_ctx())
+                .map_err(|e| Error::engine(format!("scan {}", f.url), e))?
+            {
+                streams.push((spec.name, stream));
             }
         }
     }

@@ -33,7 +33,7 @@ use futures::TryStreamExt;
 #[allow(deprecated)]
 use parquet::arrow::async_reader::{ParquetObjectReader, ParquetRecordBatchStreamBuilder};
 
-use crate::commit::Staging;
+use super::Staging;
 use crate::error::{Error, Result};
 use crate::output::{Layout, WrittenFile};
 use crate::storage::Location;
@@ -105,13 +105,13 @@ fn delta_err(out: &Location, table: &str, e: DeltaTableError) -> Error {
     } = &e
     {
         // e.g. `aws_conditional_put = "disabled"`: no safe way to commit
-        return Error::Usage(crate::storage::redact_secrets(&format!(
+        return Error::Usage(crate::redact::redact_secrets(&format!(
             "Delta table {table} under {shown}: the store cannot commit a Delta version safely \
              (Delta commits need conditional puts: drop aws_conditional_put = \"disabled\" \
              from [storage.options] or AWS_CONDITIONAL_PUT): {e}"
         )));
     }
-    Error::Internal(crate::storage::redact_secrets(&format!(
+    Error::Internal(crate::redact::redact_secrets(&format!(
         "Delta table {table} under {shown}: {e}"
     )))
 }

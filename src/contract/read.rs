@@ -1,18 +1,17 @@
-//! The input contract (docs/SPEC.md §2): which columns each input table has, which
-//! physical types are accepted for them, and the typed view the SQL steps
-//! read. Every file of a partition is checked from its Parquet footer before
-//! anything runs, so a bad delivery fails early (exit 3) with the table,
-//! file, column, expected and found type; then each file is read with its
-//! own schema and cast to the canonical types, tagged with a small
-//! `file_id` and its partition's `snapshot_date`, and the files are unioned
-//! into `raw_<table>`; `files_<table>` maps each `file_id` to its URL (the
-//! `source_file` of `_rejects`). File ids follow the files' URL order, so
-//! ordering by `file_id` orders by file name within a partition. The row
-//! rules themselves are SQL (`sql/0*_check_*.sql`).
+//! Reading the input files (docs/SPEC.md §1–2): list the partitions a run
+//! for D reads, check every file from its Parquet footer before anything
+//! runs (a bad delivery fails early, exit 3, naming table, file, column,
+//! expected and found type), then read each file with its own schema, cast
+//! to the canonical types, tagged with a small `file_id` and its partition's
+//! `snapshot_date`, and union the files into `raw_<table>`; `files_<table>`
+//! maps each `file_id` to its URL (the `source_file` of `_rejects`). File
+//! ids follow the files' URL order, so ordering by `file_id` orders by file
+//! name within a partition.
 
 use std::sync::Arc;
 
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use chrono::{NaiveDate, SecondsFormat};
 use datafusion::common::{Column, ScalarValue};
 use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::{cast, lit, try_cast, Expr};
@@ -21,231 +20,64 @@ use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use parquet::arrow::async_reader::ParquetObjectReader;
 use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
 
+use super::spec::{days_since_epoch, partition_dates, utc_micros, Kind, TableSpec, Window};
+use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::storage::{redact, InputFile, Location};
+use crate::manifest::{FileRead, InputStats};
+use crate::redact::redact;
+use crate::storage::{partition_path, InputFile, Location};
 
-/// The logical kind of a contract column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// String: Utf8, LargeUtf8, Utf8View or dictionary of those → Utf8.
-    Str,
-    /// Integer of any width → Int64.
-    Int,
-    /// Integer, float or decimal → Float64.
-    Number,
-    /// Integer, float or decimal → Decimal(18,2), plus a Float64 twin
-    /// `<name>_f64` so NaN / infinity / overflow can be rejected.
-    Money,
-    /// Timestamp of any unit and zone → Timestamp(µs, UTC).
-    Timestamp,
-    /// Date32, Date64 or a timestamp → Date32.
-    Date,
+/// The snapshot date of a run: `date`, or else the newest accounts
+/// partition under `input` (none is a missing partition, naming the URL).
+pub async fn snapshot_date(date: Option<NaiveDate>, input: &Location) -> Result<NaiveDate> {
+    match date {
+        Some(d) => Ok(d),
+        None => input
+            .newest_partition("accounts")
+            .await?
+            .ok_or_else(|| Error::MissingPartition {
+                table: "accounts".into(),
+                url: input.display(&input.child(&["accounts", "snapshot_date=*"])),
+            }),
+    }
 }
 
-impl Kind {
-    /// The canonical type of the typed view.
-    pub fn canonical(self) -> DataType {
-        match self {
-            Kind::Str => DataType::Utf8,
-            Kind::Int => DataType::Int64,
-            Kind::Number => DataType::Float64,
-            Kind::Money => DataType::Decimal128(18, 2),
-            Kind::Timestamp => utc_micros(),
-            Kind::Date => DataType::Date32,
-        }
-    }
-
-    /// Human description of the accepted physical types, for errors.
-    pub fn expected(self) -> &'static str {
-        match self {
-            Kind::Str => "string (Utf8, LargeUtf8, Utf8View)",
-            Kind::Int => "integer (Int8..Int64, UInt8..UInt64)",
-            Kind::Number | Kind::Money => "number (integer, float or decimal)",
-            Kind::Timestamp => "timestamp (any unit, with or without time zone)",
-            Kind::Date => "date (Date32, Date64 or timestamp)",
-        }
-    }
-
-    /// Whether a physical type is accepted for this kind.
-    pub fn accepts(self, dt: &DataType) -> bool {
-        if let DataType::Dictionary(_, value) = dt {
-            return self == Kind::Str && Kind::Str.accepts(value);
-        }
-        match self {
-            Kind::Str => matches!(
-                dt,
-                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-            ),
-            Kind::Int => dt.is_integer(),
-            Kind::Number | Kind::Money => {
-                dt.is_integer()
-                    || dt.is_floating()
-                    || matches!(
-                        dt,
-                        DataType::Decimal32(..)
-                            | DataType::Decimal64(..)
-                            | DataType::Decimal128(..)
-                            | DataType::Decimal256(..)
-                    )
+/// List the files of every partition a table reads for D, sorted by URL
+/// within each partition; a missing snapshot partition is an error, missing
+/// days of a window are not. The manifest's record of them comes along.
+pub async fn list_table(
+    input: &Location,
+    spec: &'static TableSpec,
+    date: NaiveDate,
+    s: &Settings,
+) -> Result<(Vec<InputFile>, InputStats)> {
+    let mut stats = InputStats::default();
+    let mut files = Vec::new();
+    for d in partition_dates(spec, date, s) {
+        match input.list_partition(spec.name, d).await? {
+            Some(found) => {
+                stats.partitions_read.push(d.to_string());
+                files.extend(found);
             }
-            Kind::Timestamp => matches!(dt, DataType::Timestamp(..)),
-            Kind::Date => matches!(
-                dt,
-                DataType::Date32 | DataType::Date64 | DataType::Timestamp(..)
-            ),
-        }
-    }
-}
-
-/// Timestamp(µs, "UTC"): the canonical timestamp type.
-pub fn utc_micros() -> DataType {
-    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
-}
-
-/// Which partitions a table reads, relative to the snapshot date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Window {
-    /// Exactly D; a missing partition is an error.
-    Snapshot,
-    /// D-(mentions_days-1) … D.
-    Mentions,
-    /// D-(nps_days-1) … D.
-    Surveys,
-    /// D-(influence_max_age_days-1) … D.
-    Influence,
-}
-
-/// One input table of the contract.
-#[derive(Debug)]
-pub struct TableSpec {
-    /// Table (and folder) name.
-    pub name: &'static str,
-    /// The key column (`null_key` rule).
-    pub key: &'static str,
-    /// Contract columns in contract order.
-    pub columns: &'static [(&'static str, Kind)],
-    /// Partitions read.
-    pub window: Window,
-    /// SQL step applying the row rules (reads `raw_<name>`, produces `checked_<name>`).
-    pub check_sql: (&'static str, &'static str),
-    /// Tables whose `checked_<table>` the check step also reads; the checks
-    /// of independent tables run at the same time.
-    pub reads_checked: &'static [&'static str],
-}
-
-/// accounts (docs/SPEC.md §2).
-pub const ACCOUNTS: TableSpec = TableSpec {
-    name: "accounts",
-    key: "account_id",
-    columns: &[
-        ("account_id", Kind::Str),
-        ("segment", Kind::Str),
-        ("region", Kind::Str),
-        ("plan", Kind::Str),
-        ("status", Kind::Str),
-        ("signup_date", Kind::Date),
-        ("monthly_spend", Kind::Money),
-        ("services_count", Kind::Int),
-        ("invoices_due_12m", Kind::Int),
-        ("invoices_paid_on_time_12m", Kind::Int),
-        ("social_handle", Kind::Str),
-    ],
-    window: Window::Snapshot,
-    check_sql: (
-        "01_check_accounts.sql",
-        include_str!("../sql/01_check_accounts.sql"),
-    ),
-    reads_checked: &[],
-};
-
-/// mentions (docs/SPEC.md §2).
-pub const MENTIONS: TableSpec = TableSpec {
-    name: "mentions",
-    key: "mention_id",
-    columns: &[
-        ("mention_id", Kind::Str),
-        ("platform", Kind::Str),
-        ("author_handle", Kind::Str),
-        ("posted_at", Kind::Timestamp),
-        ("sentiment", Kind::Number),
-        ("text", Kind::Str),
-    ],
-    window: Window::Mentions,
-    check_sql: (
-        "02_check_mentions.sql",
-        include_str!("../sql/02_check_mentions.sql"),
-    ),
-    reads_checked: &[],
-};
-
-/// surveys (docs/SPEC.md §2).
-pub const SURVEYS: TableSpec = TableSpec {
-    name: "surveys",
-    key: "response_id",
-    columns: &[
-        ("response_id", Kind::Str),
-        ("account_id", Kind::Str),
-        ("responded_at", Kind::Timestamp),
-        ("score", Kind::Int),
-        ("channel", Kind::Str),
-    ],
-    window: Window::Surveys,
-    check_sql: (
-        "03_check_surveys.sql",
-        include_str!("../sql/03_check_surveys.sql"),
-    ),
-    reads_checked: &["accounts"],
-};
-
-/// influence_scores (docs/SPEC.md §2).
-pub const INFLUENCE: TableSpec = TableSpec {
-    name: "influence_scores",
-    key: "handle",
-    columns: &[
-        ("handle", Kind::Str),
-        ("provider", Kind::Str),
-        ("score", Kind::Number),
-        ("scored_at", Kind::Timestamp),
-    ],
-    window: Window::Influence,
-    check_sql: (
-        "04_check_influence_scores.sql",
-        include_str!("../sql/04_check_influence_scores.sql"),
-    ),
-    reads_checked: &[],
-};
-
-/// The four input tables in contract order (surveys after accounts: the
-/// survey check reads the checked accounts).
-pub const TABLES: [&TableSpec; 4] = [&ACCOUNTS, &MENTIONS, &SURVEYS, &INFLUENCE];
-
-impl TableSpec {
-    /// Schema of `_rejects/<table>`: contract columns in canonical types,
-    /// then `reject_reason` and `source_file`.
-    pub fn reject_schema(&self) -> SchemaRef {
-        let mut fields: Vec<Field> = self
-            .columns
-            .iter()
-            .map(|(name, kind)| Field::new(*name, kind.canonical(), true))
-            .collect();
-        fields.push(Field::new("reject_reason", DataType::Utf8, true));
-        fields.push(Field::new("source_file", DataType::Utf8, true));
-        Arc::new(Schema::new(fields))
-    }
-
-    /// Schema of `raw_<table>`: what the typed view of one file yields.
-    pub fn raw_schema(&self) -> SchemaRef {
-        let mut fields = Vec::new();
-        for (name, kind) in self.columns {
-            fields.push(Field::new(*name, kind.canonical(), true));
-            if *kind == Kind::Money {
-                fields.push(Field::new(format!("{name}_f64"), DataType::Float64, true));
+            None if spec.window == Window::Snapshot => {
+                return Err(Error::MissingPartition {
+                    table: spec.name.into(),
+                    url: input.display(&partition_path(input, spec.name, d)),
+                })
             }
+            None => {}
         }
-        fields.push(Field::new("file_id", DataType::Int32, true));
-        fields.push(Field::new("snapshot_date", DataType::Date32, true));
-        Arc::new(Schema::new(fields))
     }
+    stats.files = files
+        .iter()
+        .map(|f| FileRead {
+            path: redact(&f.url),
+            snapshot_date: f.snapshot_date.to_string(),
+            size: f.size,
+            last_modified: f.last_modified.to_rfc3339_opts(SecondsFormat::Millis, true),
+        })
+        .collect();
+    Ok((files, stats))
 }
 
 /// Read a file's Arrow schema from its Parquet footer. A file that is not
@@ -258,7 +90,7 @@ pub async fn file_schema(loc: &Location, table: &str, file: &InputFile) -> Resul
         Ok(builder) => Ok(builder.schema().clone()),
         Err(e) => Err(Error::UnreadableFile {
             table: table.into(),
-            file: crate::storage::redact(&file.url),
+            file: redact(&file.url),
             message: e.to_string(),
         }),
     }
@@ -285,7 +117,7 @@ pub fn check_schema(spec: &TableSpec, file_url: &str, schema: &Schema) -> Result
     for (name, kind) in spec.columns {
         let mismatch = |found: String| Error::SchemaMismatch {
             table: spec.name.into(),
-            file: crate::storage::redact(file_url),
+            file: redact(file_url),
             column: (*name).into(),
             expected: kind.expected().into(),
             found,
@@ -360,12 +192,6 @@ async fn typed_file(
     })
 }
 
-/// Days since 1970-01-01 of a date (Date32's representation).
-pub fn days_since_epoch(d: chrono::NaiveDate) -> i32 {
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    (d - epoch).num_days() as i32
-}
-
 /// A table's files with their checked schemas.
 #[derive(Debug, Clone)]
 pub struct CheckedFiles {
@@ -407,7 +233,7 @@ pub async fn diagnose(loc: &Location, spec: &TableSpec, files: &CheckedFiles) ->
         if let Err(e) = result {
             return Some(Error::UnreadableFile {
                 table: spec.name.into(),
-                file: crate::storage::redact(&file.url),
+                file: redact(&file.url),
                 message: e.to_string(),
             });
         }
@@ -505,26 +331,7 @@ fn register_file_names(ctx: &SessionContext, spec: &TableSpec, rows: Vec<Vec<Exp
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn accepted_types_follow_the_contract() {
-        assert!(Kind::Str.accepts(&DataType::LargeUtf8));
-        assert!(Kind::Str.accepts(&DataType::Dictionary(
-            Box::new(DataType::Int32),
-            Box::new(DataType::Utf8)
-        )));
-        assert!(!Kind::Str.accepts(&DataType::Int64));
-        assert!(Kind::Int.accepts(&DataType::UInt16));
-        assert!(!Kind::Int.accepts(&DataType::Float64));
-        assert!(Kind::Number.accepts(&DataType::Decimal128(10, 4)));
-        assert!(Kind::Money.accepts(&DataType::Float32));
-        assert!(Kind::Timestamp.accepts(&DataType::Timestamp(
-            TimeUnit::Nanosecond,
-            Some("+02:00".into())
-        )));
-        assert!(!Kind::Timestamp.accepts(&DataType::Date32));
-        assert!(Kind::Date.accepts(&DataType::Date64));
-    }
+    use crate::contract::spec::INFLUENCE;
 
     #[test]
     fn schema_errors_name_table_file_column_and_types() {

@@ -1,0 +1,34 @@
+//! One module per command: each turns its parsed arguments into the
+//! library's plain config, calls the library and prints what the user sees.
+
+use std::process::ExitCode;
+
+use pulsetier::cancel::Cancel;
+use pulsetier::Result;
+
+use crate::cli::Command;
+
+mod backfill;
+mod config;
+#[cfg(feature = "ballista-standalone")]
+mod dev_cluster;
+mod explain;
+mod generate;
+mod run;
+mod scan_floor;
+mod validate;
+
+/// Run `command`; `cancel` fires on SIGINT / SIGTERM.
+pub async fn dispatch(command: Command, cancel: Cancel) -> Result<ExitCode> {
+    match command {
+        Command::Run(args) => run::run(args, cancel).await,
+        Command::Validate(args) => validate::run(args, cancel).await,
+        Command::Explain(args) => explain::run(args).await,
+        Command::Config(args) => config::run(args),
+        Command::Backfill(args) => backfill::run(args, cancel).await,
+        Command::Generate(args) => generate::run(args).await,
+        Command::ScanFloor(args) => scan_floor::run(args).await,
+        #[cfg(feature = "ballista-standalone")]
+        Command::DevCluster { vcores } => dev_cluster::run(vcores, cancel).await,
+    }
+}

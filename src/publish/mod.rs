@@ -1,0 +1,242 @@
+//! Publishing a staged run: the one seam between a run and its table format.
+//! A run stages every file under `_staging/` ([`Staging`]), holds the date's
+//! [`RunLock`], and hands each staged table to its [`Publisher`], which
+//! replaces partition D of that table: Hive folders with `_SUCCESS` last
+//! ([`hive`]), or one Delta Lake commit per table (`delta`, behind the
+//! `delta` feature). The publisher also says whether a date is committed
+//! (backfill skips it) and, for `validate`, how many rows a published
+//! partition holds. Nothing outside this module knows which format it is.
+
+use chrono::NaiveDate;
+
+pub mod hive;
+mod lock;
+mod staging;
+
+#[cfg(feature = "delta")]
+pub mod delta;
+
+pub use lock::RunLock;
+pub use staging::Staging;
+
+use crate::cancel::Pause;
+use crate::config::{Settings, TableFormat};
+use crate::error::{Error, Result};
+use crate::manifest;
+use crate::output::{self, Layout, WrittenFile};
+use crate::storage::Location;
+
+/// Publishes staged tables into an output root in the configured format.
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    format: TableFormat,
+    out: Location,
+    layout: Layout,
+    pause: Pause,
+}
+
+impl Publisher {
+    /// A publisher for `out` in the format of `s`.
+    pub fn new(s: &Settings, out: &Location, pause: Pause) -> Publisher {
+        Publisher {
+            format: s.table_format,
+            out: out.clone(),
+            layout: Layout {
+                row_group_size: s.engine.row_group_size,
+                rows_per_file: s.engine.rows_per_file,
+            },
+            pause,
+        }
+    }
+
+    /// Replace partition D of `table` with its staged `files`; the Delta
+    /// version committed, if the format has versions.
+    pub async fn publish(
+        &self,
+        staging: &Staging,
+        table: &str,
+        date: NaiveDate,
+        files: &[WrittenFile],
+        run_id: &str,
+    ) -> Result<Option<i64>> {
+        match self.format {
+            TableFormat::Hive => {
+                hive::publish(&self.out, self.pause, staging, table, date, files).await?;
+                Ok(None)
+            }
+            TableFormat::Delta => {
+                self.pause.wait().await;
+                self.delta_publish(staging, table, date, files, run_id)
+                    .await
+                    .map(Some)
+            }
+        }
+    }
+
+    /// Whether the files of a published table are listed in the manifest
+    /// (Delta names its own data files: the table's log lists them).
+    pub fn lists_files(&self) -> bool {
+        self.format == TableFormat::Hive
+    }
+
+    /// Whether date D is committed: the newest manifest of D says `success`
+    /// (a newer `quality_gate_failed` means the last attempt failed) and,
+    /// for Hive, every output partition D carries `_SUCCESS`. A run writes
+    /// its manifest only after every table is published.
+    pub async fn is_committed(&self, date: NaiveDate) -> Result<bool> {
+        if self.format == TableFormat::Hive {
+            for (table, _) in output::outputs() {
+                if !hive::is_committed(&self.out, table, date).await? {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(manifest::newest(&self.out, date)
+            .await?
+            .is_some_and(|m| m.status() == Some("success")))
+    }
+
+    /// `validate` of a published Delta date: partition D of the table's
+    /// latest version must hold the `rows` the inputs give; the version
+    /// read, or `None` for Hive, for a date not published yet, or a table
+    /// not created yet.
+    pub async fn check_published(
+        &self,
+        table: &str,
+        date: NaiveDate,
+        rows: u64,
+    ) -> Result<Option<i64>> {
+        if self.format == TableFormat::Hive || !self.is_committed(date).await? {
+            return Ok(None);
+        }
+        match self.delta_rows(table, date).await? {
+            Some((version, published)) if published != rows => Err(Error::Internal(format!(
+                "validate: {table} partition snapshot_date={date} holds {published} rows in Delta version {version}, the inputs give {rows}"
+            ))),
+            Some((version, _)) => Ok(Some(version)),
+            None => Ok(None),
+        }
+    }
+
+    #[cfg(feature = "delta")]
+    async fn delta_publish(
+        &self,
+        staging: &Staging,
+        table: &str,
+        date: NaiveDate,
+        files: &[WrittenFile],
+        run_id: &str,
+    ) -> Result<i64> {
+        delta::publish(&self.out, staging, table, date, files, run_id, self.layout).await
+    }
+
+    #[cfg(feature = "delta")]
+    async fn delta_rows(&self, table: &str, date: NaiveDate) -> Result<Option<(i64, u64)>> {
+        delta::published_rows(&self.out, table, date).await
+    }
+
+    // Without the `delta` feature `RunConfig::new` refuses the Delta format,
+    // so these are never reached.
+    #[cfg(not(feature = "delta"))]
+    async fn delta_publish(
+        &self,
+        _: &Staging,
+        _: &str,
+        _: NaiveDate,
+        _: &[WrittenFile],
+        _: &str,
+    ) -> Result<i64> {
+        Err(no_delta())
+    }
+
+    #[cfg(not(feature = "delta"))]
+    async fn delta_rows(&self, _: &str, _: NaiveDate) -> Result<Option<(i64, u64)>> {
+        Err(no_delta())
+    }
+}
+
+#[cfg(not(feature = "delta"))]
+fn no_delta() -> Error {
+    Error::Usage("--table-format delta needs pulsetier built with `--features delta`".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object_store::ObjectStoreExt;
+
+    fn d(s: &str) -> NaiveDate {
+        crate::config::parse_date(s).unwrap()
+    }
+
+    async fn put(out: &Location, rel: &str, body: &str) {
+        let path = out.child(&[rel]);
+        out.store
+            .put(&path, body.as_bytes().to_vec().into())
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn committed_needs_every_success_marker_and_a_newest_success_manifest() {
+        let out = Location::open(
+            "memory://publish-unit/out",
+            &crate::config::StorageSettings::default(),
+        )
+        .unwrap();
+        let hive = Publisher::new(&Settings::default(), &out, Pause::default());
+        let is_committed = |_: &Location, date| hive.is_committed(date);
+        let date = d("2026-03-10");
+        assert!(!is_committed(&out, date).await.unwrap());
+        for t in ["customer_tiers", "nps_aggregates"] {
+            put(&out, &format!("{t}/snapshot_date=2026-03-10/_SUCCESS"), "").await;
+        }
+        let m = |status: &str| {
+            format!(
+                r#"{{"run_id": "x", "status": "{status}", "inputs": {{"a": {{"rejected": 2}}, "b": {{"rejected": 3}}}}}}"#
+            )
+        };
+        put(
+            &out,
+            "_manifests/snapshot_date=2026-03-10/20260310T010000.000Z-a.json",
+            &m("success"),
+        )
+        .await;
+        assert!(
+            !is_committed(&out, date).await.unwrap(),
+            "social_pulse lacks _SUCCESS"
+        );
+        put(&out, "social_pulse/snapshot_date=2026-03-10/_SUCCESS", "").await;
+        assert!(is_committed(&out, date).await.unwrap());
+        assert!(
+            !is_committed(&out, d("2026-03-09")).await.unwrap(),
+            "other date"
+        );
+
+        // a newer manifest of a failed attempt: run it again
+        put(
+            &out,
+            "_manifests/snapshot_date=2026-03-10/20260311T010000.000Z-b.json",
+            &m("quality_gate_failed"),
+        )
+        .await;
+        assert!(!is_committed(&out, date).await.unwrap());
+        let newest = manifest::newest(&out, date).await.unwrap().unwrap();
+        assert_eq!(newest.rejects(), 5);
+        // a newer success again; unreadable JSON counts as no manifest
+        put(
+            &out,
+            "_manifests/snapshot_date=2026-03-10/20260312T010000.000Z-c.json",
+            &m("success"),
+        )
+        .await;
+        assert!(is_committed(&out, date).await.unwrap());
+        put(
+            &out,
+            "_manifests/snapshot_date=2026-03-10/20260313T010000.000Z-d.json",
+            "{trunc",
+        )
+        .await;
+        assert!(!is_committed(&out, date).await.unwrap());
+    }
+}
