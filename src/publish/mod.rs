@@ -31,6 +31,8 @@ use crate::storage::Location;
 pub struct Publisher {
     format: TableFormat,
     out: Location,
+    /// The Parquet layout of the Delta data files.
+    #[cfg_attr(not(feature = "delta"), allow(dead_code))]
     layout: Layout,
     pause: Pause,
 }
@@ -66,9 +68,13 @@ impl Publisher {
             }
             TableFormat::Delta => {
                 self.pause.wait().await;
-                self.delta_publish(staging, table, date, files, run_id)
-                    .await
-                    .map(Some)
+                #[cfg(feature = "delta")]
+                let version =
+                    delta::publish(&self.out, staging, table, date, files, run_id, self.layout)
+                        .await?;
+                #[cfg(not(feature = "delta"))]
+                let version = no_delta(run_id)?;
+                Ok(Some(version))
             }
         }
     }
@@ -109,7 +115,11 @@ impl Publisher {
         if self.format == TableFormat::Hive || !self.is_committed(date).await? {
             return Ok(None);
         }
-        match self.delta_rows(table, date).await? {
+        #[cfg(feature = "delta")]
+        let published = delta::published_rows(&self.out, table, date).await?;
+        #[cfg(not(feature = "delta"))]
+        let published: Option<(i64, u64)> = no_delta(table)?;
+        match published {
             Some((version, published)) if published != rows => Err(Error::Internal(format!(
                 "validate: {table} partition snapshot_date={date} holds {published} rows in Delta version {version}, the inputs give {rows}"
             ))),
@@ -117,47 +127,15 @@ impl Publisher {
             None => Ok(None),
         }
     }
-
-    #[cfg(feature = "delta")]
-    async fn delta_publish(
-        &self,
-        staging: &Staging,
-        table: &str,
-        date: NaiveDate,
-        files: &[WrittenFile],
-        run_id: &str,
-    ) -> Result<i64> {
-        delta::publish(&self.out, staging, table, date, files, run_id, self.layout).await
-    }
-
-    #[cfg(feature = "delta")]
-    async fn delta_rows(&self, table: &str, date: NaiveDate) -> Result<Option<(i64, u64)>> {
-        delta::published_rows(&self.out, table, date).await
-    }
-
-    // Without the `delta` feature `RunConfig::new` refuses the Delta format,
-    // so these are never reached.
-    #[cfg(not(feature = "delta"))]
-    async fn delta_publish(
-        &self,
-        _: &Staging,
-        _: &str,
-        _: NaiveDate,
-        _: &[WrittenFile],
-        _: &str,
-    ) -> Result<i64> {
-        Err(no_delta())
-    }
-
-    #[cfg(not(feature = "delta"))]
-    async fn delta_rows(&self, _: &str, _: NaiveDate) -> Result<Option<(i64, u64)>> {
-        Err(no_delta())
-    }
 }
 
+/// Without the `delta` feature `RunConfig::new` refuses the Delta format,
+/// so this is never reached.
 #[cfg(not(feature = "delta"))]
-fn no_delta() -> Error {
-    Error::Usage("--table-format delta needs pulsetier built with `--features delta`".into())
+fn no_delta<T>(_: &str) -> Result<T> {
+    Err(Error::Usage(
+        "--table-format delta needs pulsetier built with `--features delta`".into(),
+    ))
 }
 
 #[cfg(test)]
