@@ -132,3 +132,95 @@ fn no_source_file_is_over_500_lines_before_its_tests() {
         .collect();
     assert!(long.is_empty(), "over 500 lines: {long:?}");
 }
+
+/// Markdown files of the repository: the README and everything under docs/.
+fn markdown_files() -> Vec<PathBuf> {
+    let mut files = vec![repo().join("README.md"), repo().join("BENCHMARKS.md")];
+    for entry in fs::read_dir(repo().join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The targets of `[text](target)` links in markdown, without `#anchors`.
+fn link_targets(text: &str) -> Vec<String> {
+    text.match_indices("](")
+        .filter_map(|(i, m)| {
+            let rest = &text[i + m.len()..];
+            let end = rest.find(')')?;
+            Some(
+                rest[..end]
+                    .split('#')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string(),
+            )
+        })
+        .filter(|t| !t.is_empty() && !t.contains("://") && !t.starts_with("mailto:"))
+        .collect()
+}
+
+#[test]
+fn every_doc_link_resolves_inside_the_repository() {
+    let root = repo().canonicalize().unwrap();
+    let mut bad = Vec::new();
+    let mut seen = 0;
+    for file in markdown_files() {
+        let text = fs::read_to_string(&file).unwrap();
+        for target in link_targets(&text) {
+            seen += 1;
+            let resolved = file.parent().unwrap().join(&target);
+            match resolved.canonicalize() {
+                Ok(p) if p.starts_with(&root) => {}
+                Ok(p) => bad.push(format!(
+                    "{}: {target} leaves the repository ({})",
+                    file.display(),
+                    p.display()
+                )),
+                Err(_) => bad.push(format!("{}: {target} does not exist", file.display())),
+            }
+        }
+    }
+    assert!(
+        seen > 20,
+        "only {seen} links found: the link parser is broken"
+    );
+    assert!(bad.is_empty(), "{bad:#?}");
+    assert_eq!(
+        link_targets("see [a](../x.md#top) and [b](https://e.org)"),
+        ["../x.md"]
+    );
+}
+
+#[test]
+fn nothing_cites_a_contract_outside_the_repository() {
+    let mut files = rust_files(&repo().join("src"));
+    files.extend(rust_files(&repo().join("tests")));
+    files.extend(markdown_files());
+    for dir in [
+        "sql",
+        "scripts",
+        "bench",
+        "tests/bi",
+        "tests/delta",
+        "tests/s3",
+    ] {
+        for entry in fs::read_dir(repo().join(dir)).unwrap() {
+            files.push(entry.unwrap().path());
+        }
+    }
+    let needle = ["shared", "SPEC.md"].join("/");
+    let outside: Vec<String> = files
+        .iter()
+        .filter(|f| f.is_file() && !f.ends_with("layout.rs"))
+        .filter(|f| fs::read_to_string(f).is_ok_and(|t| t.contains(&needle)))
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(files.len() > 50, "only {} files read", files.len());
+    assert!(outside.is_empty(), "cite {needle}: {outside:?}");
+}
