@@ -14,3 +14,4 @@ mod fuzz;
 mod generate;
 mod hardening;
 mod publish;
+mod slt;
