@@ -399,6 +399,39 @@ fn check_steps_do_not_read_file_names() {
     }
 }
 
+/// The session's two settings (string types as Utf8, time zone UTC) only
+/// change SQL type names and time-zone functions: no step uses either, so
+/// the steps compute here what they compute in the pipeline.
+#[test]
+fn steps_name_no_string_or_timestamp_type_and_no_time_zone_function() {
+    for (file, _, sql) in steps() {
+        let code: String = sql
+            .lines()
+            .map(|line| line.split("--").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_uppercase();
+        let code = code.split_whitespace().collect::<Vec<_>>().join(" ");
+        for banned in [
+            "AS VARCHAR",
+            "AS CHAR",
+            "AS TEXT",
+            "AS STRING",
+            "AS TIMESTAMP",
+            "TIMESTAMPTZ",
+            "::",
+            "NOW(",
+            "CURRENT_DATE",
+            "CURRENT_TIME",
+            "TO_TIMESTAMP",
+            "TO_DATE",
+            "TO_LOCAL_TIME",
+        ] {
+            assert!(!code.contains(banned), "{file} uses {banned}");
+        }
+    }
+}
+
 #[test]
 fn floats_print_with_ten_decimals_at_most() {
     assert_eq!(float_text(1.0), "1");
