@@ -15,3 +15,4 @@ mod generate;
 mod hardening;
 mod layout;
 mod publish;
+mod slt;
