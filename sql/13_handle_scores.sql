@@ -1,22 +1,14 @@
 -- 13_handle_scores: one row per handle with a valid score inside the
--- influence window: for each provider (klout, kred, peerindex) its latest
--- score (ties: the higher score), scaled to 0–100 (klout and peerindex as
--- is, kred ÷ 10); null for a provider without a score.
+-- influence window (12_window_influence): for each provider (klout, kred,
+-- peerindex) its latest score (ties: the higher score), scaled to 0–100
+-- (12_window_influence's `norm`); null for a provider without a score.
 -- "Latest, then highest" is two aggregates by handle (each provider's latest
 -- scored_at, then the highest score at that instant) and one join on the
 -- handle, rather than a window partitioned by (handle, provider), which
 -- would keep one partition per pair, or aggregates by (handle, provider),
 -- whose two-string groups take more memory and time.
 WITH scores AS (
-  SELECT
-    n_handle,
-    n_provider,
-    scored_at,
-    CASE WHEN n_provider = 'kred' THEN score / 10.0 ELSE score END AS norm
-  FROM checked_influence_scores
-  WHERE reject_reason IS NULL
-    AND scored_at >= $influence_start
-    AND scored_at < $window_end
+  SELECT n_handle, n_provider, scored_at, norm FROM window_influence
 ),
 latest_at AS (
   SELECT

@@ -42,6 +42,13 @@ pub const STEPS: &[Step] = &[
         wave: 0,
     },
     Step {
+        file: "12_window_influence.sql",
+        sql: include_str!("../sql/12_window_influence.sql"),
+        output: "window_influence",
+        materialize: Materialize::Never,
+        wave: 0,
+    },
+    Step {
         file: "11_handle_map.sql",
         sql: include_str!("../sql/11_handle_map.sql"),
         output: "handle_map",
