@@ -4,7 +4,8 @@
 //! rejects and the quality gate) → transform (`sql/1*`, `sql/2*`) → stage
 //! (every output and `_rejects` table written under `_staging`) → publish
 //! (each table in the configured format) → manifest. `validate` stops
-//! before staging; `explain` stops after planning.
+//! before staging ([`transformed`] too, handing back the session);
+//! `explain` stops after planning.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -157,6 +158,71 @@ async fn run(cfg: &RunConfig, mode: Mode, engine: &Engine) -> Result<Report> {
         lock.release(&output).await;
     }
     result
+}
+
+/// A run checked and transformed as `validate` does, nothing staged or
+/// published: every check and step result is registered in `session` under
+/// its name (`checked_<table>`, `files_<table>`, `valid_accounts`, …,
+/// `customer_tiers`), kept as the engine's policy says, for a caller to
+/// query (`explain-account`). [`Transformed::close`] ends it.
+pub struct Transformed {
+    /// The session holding every result.
+    pub session: Session,
+    /// Snapshot date D.
+    pub date: NaiveDate,
+    /// The run's bound SQL parameters (`transform::params`).
+    pub params: ParamValues,
+    /// The engine, to map a query's error as the run does.
+    pub engine: Engine,
+    output: Location,
+    staging: Staging,
+}
+
+/// Check the inputs and run every transform step, exactly as `validate`
+/// does, and hand back the session instead of counting the outputs. A
+/// failed quality gate is the error (the steps do not run then).
+/// Cancelled by the config's token.
+pub async fn transformed(cfg: &RunConfig) -> Result<Transformed> {
+    let engine = Engine::new(cfg.settings())?;
+    let run_id = new_run_id();
+    let work = async {
+        let mut p = prepare(cfg, &engine, &run_id, None).await?;
+        if let Some(gate) = p.checked.gate.take() {
+            return Err(gate);
+        }
+        transform::run_steps(&p.session.ctx, &p.params, &p.session.keep).await?;
+        Ok(p)
+    };
+    let p = tokio::select! {
+        biased;
+        _ = cfg.cancel.cancelled() => None,
+        p = work => Some(p.map_err(|e| engine.map_err(e))?),
+    };
+    let Some(p) = p else {
+        cfg.cancel.check()?;
+        return Err(Error::Internal("cancelled".into()));
+    };
+    Ok(Transformed {
+        staging: Staging::new(&p.output, p.date, &run_id),
+        session: p.session,
+        date: p.date,
+        params: p.params,
+        output: p.output,
+        engine,
+    })
+}
+
+impl Transformed {
+    /// Drop the session; on a cluster, also remove the step results it
+    /// kept in the run's staging (best effort: the next run of D removes
+    /// leftovers too).
+    pub async fn close(self) {
+        let is_ballista = self.engine.is_ballista();
+        drop(self.session);
+        if is_ballista {
+            let _ = self.staging.remove(&self.output).await;
+        }
+    }
 }
 
 /// What a run has once every file is staged: ready to publish.
