@@ -31,6 +31,8 @@ pub enum Command {
     Validate(RunArgs),
     /// Print the logical and physical plan of every SQL step.
     Explain(ExplainArgs),
+    /// Show how one account's score, tier and care priority were computed; write nothing.
+    ExplainAccount(ExplainAccountArgs),
     /// Print the effective configuration as TOML (defaults, file, environment, flags).
     Config(RunArgs),
     /// Run every snapshot date of a range, skipping dates already committed.
@@ -74,6 +76,20 @@ pub struct ExplainArgs {
     /// inline, so a later step's figures include the steps it reads.
     #[arg(long)]
     pub analyze: bool,
+}
+
+/// Arguments of `explain-account`.
+#[derive(Debug, Clone, Args)]
+pub struct ExplainAccountArgs {
+    /// The account_id to explain.
+    #[arg(long)]
+    pub account: String,
+    /// Print the documented JSON document (docs/explain-account.md) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Date, locations and tunables, as for `validate`.
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// Options shared by every command that reads inputs and writes outputs.

@@ -78,6 +78,16 @@ pub enum Error {
         limit: f64,
     },
 
+    /// `explain-account`: no row of the accounts snapshot, valid or
+    /// rejected, has this account_id.
+    #[error("account {account} is not in the accounts snapshot of {date} (no row has that account_id, valid or rejected)")]
+    UnknownAccount {
+        /// The account_id asked for.
+        account: String,
+        /// Snapshot date D.
+        date: String,
+    },
+
     /// An object store operation failed.
     #[error("storage: {op} {url}: {source}")]
     Storage {
@@ -154,7 +164,8 @@ impl From<datafusion::error::DataFusionError> for Error {
 
 impl Error {
     /// The documented process exit code of this error: 1 internal or I/O,
-    /// 2 usage, 3 input contract violation, 4 quality gate; 130 / 143 when
+    /// 2 usage, 3 input contract violation, 4 quality gate, 5 account not
+    /// in the snapshot (`explain-account`); 130 / 143 when
     /// stopped by SIGINT / SIGTERM (the shell convention, 128 + signal).
     pub fn exit_code(&self) -> u8 {
         match self {
@@ -163,6 +174,7 @@ impl Error {
             | Error::SchemaMismatch { .. }
             | Error::UnreadableFile { .. } => 3,
             Error::QualityGate { .. } => 4,
+            Error::UnknownAccount { .. } => 5,
             Error::Interrupted("SIGTERM") => 143,
             Error::Interrupted(_) => 130,
             _ => 1,

@@ -9,7 +9,9 @@
 //! (validated settings) → [`storage`] (URLs → object stores) → [`contract`]
 //! (typed views, row rules, rejects, quality gate) → [`transform`] (the
 //! `sql/` steps, on the session [`engine`] gives) → [`output`] (staged
-//! Parquet files) → [`publish`] (Hive or Delta) → [`manifest`]. The binary
+//! Parquet files) → [`publish`] (Hive or Delta) → [`manifest`].
+//! [`explain_account`] looks into one account's results of a transformed
+//! run. The binary
 //! (`src/main.rs`, `src/cli.rs`, `src/cmd/`) parses arguments into these
 //! plain values; the library never sees clap types.
 #![warn(missing_docs)]
@@ -21,6 +23,7 @@ pub mod config;
 pub mod contract;
 pub mod engine;
 pub mod error;
+pub mod explain_account;
 pub mod generate;
 pub mod logging;
 pub mod manifest;

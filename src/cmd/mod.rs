@@ -13,6 +13,7 @@ mod config;
 #[cfg(feature = "ballista-standalone")]
 mod dev_cluster;
 mod explain;
+mod explain_account;
 mod generate;
 mod run;
 mod scan_floor;
@@ -24,6 +25,7 @@ pub async fn dispatch(command: Command, cancel: Cancel) -> Result<ExitCode> {
         Command::Run(args) => run::run(args, cancel).await,
         Command::Validate(args) => validate::run(args, cancel).await,
         Command::Explain(args) => explain::run(args).await,
+        Command::ExplainAccount(args) => explain_account::run(args, cancel).await,
         Command::Config(args) => config::run(args),
         Command::Backfill(args) => backfill::run(args, cancel).await,
         Command::Generate(args) => generate::run(args).await,
