@@ -10,6 +10,7 @@ mod crash;
 #[cfg(feature = "delta")]
 mod delta;
 mod expected;
+mod explain_account;
 mod fuzz;
 mod generate;
 mod hardening;
