@@ -48,9 +48,14 @@ fn num(v: f64) -> String {
     }
 }
 
+/// `1 service`, `2 services`.
+fn plural(n: i64, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 /// `1 provider`, `2 providers`.
 fn providers(n: usize) -> String {
-    format!("{n} provider{}", if n == 1 { "" } else { "s" })
+    plural(n as i64, "provider")
 }
 
 fn opt_num(v: Option<f64>) -> String {
@@ -154,7 +159,7 @@ impl Explanation {
         ));
         rows.push(term(
             "services",
-            format!("{} services", c.services.inputs.services_count),
+            plural(c.services.inputs.services_count, "service"),
             &c.services,
         ));
         let tenure = match (&a.signup_date, a.tenure_days) {
