@@ -164,7 +164,7 @@ impl From<datafusion::error::DataFusionError> for Error {
 
 impl Error {
     /// The documented process exit code of this error: 1 internal or I/O,
-    /// 2 usage, 3 input contract violation, 4 quality gate, 5 account not
+    /// 2 usage, 3 input contract violation, 4 quality gate, 6 account not
     /// in the snapshot (`explain-account`); 130 / 143 when
     /// stopped by SIGINT / SIGTERM (the shell convention, 128 + signal).
     pub fn exit_code(&self) -> u8 {
@@ -174,7 +174,7 @@ impl Error {
             | Error::SchemaMismatch { .. }
             | Error::UnreadableFile { .. } => 3,
             Error::QualityGate { .. } => 4,
-            Error::UnknownAccount { .. } => 5,
+            Error::UnknownAccount { .. } => 6,
             Error::Interrupted("SIGTERM") => 143,
             Error::Interrupted(_) => 130,
             _ => 1,

@@ -57,7 +57,7 @@ struct AccountRow {
 
 /// Check and transform the run of `cfg` as `validate` does, then explain
 /// `account`. An account no row of the snapshot has is
-/// [`Error::UnknownAccount`] (exit 5).
+/// [`Error::UnknownAccount`] (exit 6).
 pub async fn explain(cfg: &RunConfig, account: &str) -> Result<Explanation> {
     let account = account.trim();
     if account.is_empty() {

@@ -506,12 +506,12 @@ fn a20_closed_is_valid_but_not_scored() {
 }
 
 #[test]
-fn an_unknown_account_is_exit_5_naming_it() {
+fn an_unknown_account_is_exit_6_naming_it() {
     // NOPE exists nowhere; ids compare case-sensitively (a01 ≠ A01); A95
     // is only in the 2026-03-09 snapshot
     for account in ["NOPE", "a01", "A95"] {
         let o = explain(account, &["--json"]);
-        assert_exit(&o, 5);
+        assert_exit(&o, 6);
         assert!(o.stdout.is_empty());
         let err = stderr(&o);
         assert!(
