@@ -29,6 +29,10 @@ pub enum Command {
     Run(RunArgs),
     /// Check the inputs and compute everything for one date; write nothing.
     Validate(RunArgs),
+    /// Print every freshness check, threshold, audit and anomaly check for
+    /// one date, as a table or JSON; write nothing. Exit 0 when all pass or
+    /// only warn, 5 on a freshness error, 4 on any other error.
+    Checks(ChecksArgs),
     /// Print the logical and physical plan of every SQL step.
     Explain(ExplainArgs),
     /// Print the effective configuration as TOML (defaults, file, environment, flags).
@@ -74,6 +78,18 @@ pub struct ExplainArgs {
     /// inline, so a later step's figures include the steps it reads.
     #[arg(long)]
     pub analyze: bool,
+}
+
+/// Arguments of `checks`.
+#[derive(Debug, Clone, Args)]
+pub struct ChecksArgs {
+    /// Date, locations and tunables, as for `run`.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Print the findings as JSON (the manifest's `checks` section) instead
+    /// of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options shared by every command that reads inputs and writes outputs.
