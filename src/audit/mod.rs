@@ -51,7 +51,7 @@ pub const AUDITS: [Audit; 7] = [
         name: "unique_account_id",
         table: "customer_tiers",
         rule: "account_id is unique",
-        unit: "account_id values appear more than once",
+        unit: "account_id value(s) appearing more than once",
         sql: (
             "unique_account_id.sql",
             include_str!("../../sql/audits/unique_account_id.sql"),
@@ -62,7 +62,7 @@ pub const AUDITS: [Audit; 7] = [
         name: "value_rank",
         table: "customer_tiers",
         rule: "value_rank is exactly 1..n",
-        unit: "value_rank values are missing from 1..n, repeated or outside it",
+        unit: "value_rank value(s) repeated, missing from 1..n or outside it",
         sql: (
             "value_rank.sql",
             include_str!("../../sql/audits/value_rank.sql"),
@@ -73,7 +73,7 @@ pub const AUDITS: [Audit; 7] = [
         name: "nps_range",
         table: "nps_aggregates",
         rule: "nps is within [-100, 100]",
-        unit: "groups have nps outside [-100, 100]",
+        unit: "group(s) with nps outside [-100, 100]",
         sql: (
             "nps_range.sql",
             include_str!("../../sql/audits/nps_range.sql"),
@@ -84,7 +84,7 @@ pub const AUDITS: [Audit; 7] = [
         name: "nps_margin",
         table: "nps_aggregates",
         rule: "margin_of_error_95 is ≥ 0",
-        unit: "groups have a negative or missing margin_of_error_95",
+        unit: "group(s) with a negative or missing margin_of_error_95",
         sql: (
             "nps_margin.sql",
             include_str!("../../sql/audits/nps_margin.sql"),
@@ -95,7 +95,7 @@ pub const AUDITS: [Audit; 7] = [
         name: "nps_counts",
         table: "nps_aggregates",
         rule: "promoters + passives + detractors = responses",
-        unit: "groups whose promoters + passives + detractors ≠ responses",
+        unit: "group(s) whose promoters + passives + detractors ≠ responses",
         sql: (
             "nps_counts.sql",
             include_str!("../../sql/audits/nps_counts.sql"),
@@ -106,7 +106,7 @@ pub const AUDITS: [Audit; 7] = [
         name: "pulse_counts",
         table: "social_pulse",
         rule: "positive + neutral + negative + unknown = mentions",
-        unit: "groups whose sentiment counts do not add up to mentions (or matched/authors > mentions)",
+        unit: "group(s) whose sentiment counts do not add up to mentions (or with more matched mentions or authors than mentions)",
         sql: (
             "pulse_counts.sql",
             include_str!("../../sql/audits/pulse_counts.sql"),
@@ -117,7 +117,7 @@ pub const AUDITS: [Audit; 7] = [
         name: "pulse_match_rate",
         table: "social_pulse",
         rule: "match_rate is within [0, 1] and = matched_mentions / mentions",
-        unit: "groups have a match_rate outside [0, 1] or ≠ matched_mentions / mentions",
+        unit: "group(s) with a match_rate outside [0, 1] or ≠ matched_mentions / mentions",
         sql: (
             "pulse_match_rate.sql",
             include_str!("../../sql/audits/pulse_match_rate.sql"),
