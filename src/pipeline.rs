@@ -370,7 +370,8 @@ async fn compute_and_stage(
     if passed {
         // audit what would be published: the staged files, read back
         let t = Instant::now();
-        let audited = audit::staged(&p.output, |table| staging.table_dir(table)).await?;
+        let local = engine.local_context()?;
+        let audited = audit::staged(local, &p.output, |t| staging.table_dir(t)).await?;
         let inputs = &p.checked.inputs;
         audit::run(&audited, &p.output, p.date, inputs, s, &mut manifest.checks).await?;
         timings.insert("audit".into(), contract::elapsed_ms(t));

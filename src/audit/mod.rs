@@ -132,13 +132,13 @@ const TIER_COUNTS: (&str, &str) = (
     include_str!("../../sql/audits/tier_counts.sql"),
 );
 
-/// A local session reading the staged Parquet folders of the outputs as
-/// `audited_<table>` (every `*.parquet` there, whoever wrote it).
+/// `ctx` (a local session) reading the staged Parquet folders of the
+/// outputs as `audited_<table>` (every `*.parquet` there, whoever wrote it).
 pub async fn staged(
+    ctx: SessionContext,
     out: &Location,
     table_dir: impl Fn(&str) -> object_store::path::Path,
 ) -> Result<SessionContext> {
-    let ctx = SessionContext::new();
     out.register(&ctx);
     for table in OUTPUTS {
         let url = format!("{}/", out.url_of(&table_dir(table)));
