@@ -420,7 +420,7 @@ impl Job {
             Ok(r) => r,
             Err((e, out)) => {
                 let mut r = DateResult::failed(date, &e);
-                if matches!(e, Error::QualityGate { .. }) {
+                if matches!(e, Error::QualityGate { .. } | Error::Threshold { .. }) {
                     // the gate writes a manifest: report its rejects
                     if let Ok(Some(m)) = manifest::newest(&out, date).await {
                         if m.status() == Some("quality_gate_failed") {

@@ -29,6 +29,10 @@ pub enum Command {
     Run(RunArgs),
     /// Check the inputs and compute everything for one date; write nothing.
     Validate(RunArgs),
+    /// Print every freshness check, threshold, audit and anomaly check for
+    /// one date, as a table or JSON; write nothing. Exit 0 when all pass or
+    /// only warn, 5 on a freshness error, 4 on any other error.
+    Checks(ChecksArgs),
     /// Print the logical and physical plan of every SQL step.
     Explain(ExplainArgs),
     /// Show how one account's score, tier and care priority were computed; write nothing.
@@ -90,6 +94,18 @@ pub struct ExplainAccountArgs {
     /// Date, locations and tunables, as for `validate`.
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+/// Arguments of `checks`.
+#[derive(Debug, Clone, Args)]
+pub struct ChecksArgs {
+    /// Date, locations and tunables, as for `run`.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Print the findings as JSON (the manifest's `checks` section) instead
+    /// of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options shared by every command that reads inputs and writes outputs.

@@ -1,7 +1,8 @@
 //! One error type for the library. Every variant says where (table, file,
 //! column, URL) and what, and maps to exactly one process exit code, so a
-//! scheduler can tell a bad delivery (3) or a failed quality gate (4) from an
-//! outage (1) without parsing text.
+//! scheduler can tell a bad delivery (3), a failed quality gate or audit (4)
+//! or a stale or incomplete input (5) from an outage (1) without parsing
+//! text.
 
 use std::process::ExitCode;
 
@@ -88,6 +89,40 @@ pub enum Error {
         date: String,
     },
 
+    /// A reject threshold of one table or one reason (`[quality.<table>]`) is crossed.
+    #[error("quality gate: table {table}: {check}: {detail}")]
+    Threshold {
+        /// Input table.
+        table: String,
+        /// The threshold (`max_reject_count`, `reasons.unknown_account.max_ratio`, …).
+        check: String,
+        /// The figure against the limit.
+        detail: String,
+    },
+
+    /// A windowed input is incomplete or stale at level `error` (`[checks.<table>]`).
+    #[error("freshness check failed: table {table}: {check}: {detail}")]
+    Freshness {
+        /// Input table.
+        table: String,
+        /// The check (`max_missing_days`, `newest_partition_max_age_days`, …).
+        check: String,
+        /// The figure against the limit.
+        detail: String,
+    },
+
+    /// A blocking audit of the staged outputs, or an anomaly check at level
+    /// `error`, failed: nothing is published.
+    #[error("audit failed: table {table}: {check}: {detail}")]
+    Audit {
+        /// Output (or, for a row count anomaly, input) table.
+        table: String,
+        /// The audit (`unique_account_id`, `row_count_change`, …).
+        check: String,
+        /// What was found.
+        detail: String,
+    },
+
     /// An object store operation failed.
     #[error("storage: {op} {url}: {source}")]
     Storage {
@@ -164,8 +199,9 @@ impl From<datafusion::error::DataFusionError> for Error {
 
 impl Error {
     /// The documented process exit code of this error: 1 internal or I/O,
-    /// 2 usage, 3 input contract violation, 4 quality gate, 6 account not
-    /// in the snapshot (`explain-account`); 130 / 143 when
+    /// 2 usage, 3 input contract violation, 4 quality gate, threshold or
+    /// audit, 5 stale or incomplete input, 6 account not in the snapshot
+    /// (`explain-account`); 130 / 143 when
     /// stopped by SIGINT / SIGTERM (the shell convention, 128 + signal).
     pub fn exit_code(&self) -> u8 {
         match self {
@@ -173,7 +209,8 @@ impl Error {
             Error::MissingPartition { .. }
             | Error::SchemaMismatch { .. }
             | Error::UnreadableFile { .. } => 3,
-            Error::QualityGate { .. } => 4,
+            Error::QualityGate { .. } | Error::Threshold { .. } | Error::Audit { .. } => 4,
+            Error::Freshness { .. } => 5,
             Error::UnknownAccount { .. } => 6,
             Error::Interrupted("SIGTERM") => 143,
             Error::Interrupted(_) => 130,

@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod audit;
 pub mod backfill;
 pub mod cancel;
 pub mod config;
@@ -24,6 +25,7 @@ pub mod contract;
 pub mod engine;
 pub mod error;
 pub mod explain_account;
+pub mod findings;
 pub mod generate;
 pub mod logging;
 pub mod manifest;

@@ -1,7 +1,8 @@
 //! The `pulsetier` binary: parse arguments, start logging and the runtime,
 //! hand the command to its module under `cmd/`, and map the error to an exit
-//! code (0 ok, 1 internal/I/O, 2 usage, 3 input contract, 4 quality gate,
-//! 6 account not in the snapshot, 130/143 stopped by SIGINT/SIGTERM).
+//! code (0 ok, 1 internal/I/O, 2 usage, 3 input contract, 4 quality gate or
+//! audit, 5 stale or incomplete input, 6 account not in the snapshot,
+//! 130/143 stopped by SIGINT/SIGTERM).
 
 use std::process::ExitCode;
 

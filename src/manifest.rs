@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Settings;
 use crate::error::{Error, Result};
+use crate::findings::Findings;
 use crate::output::WrittenFile;
 use crate::redact::redact_secrets;
 use crate::storage::{partition_path, Location};
@@ -24,8 +25,13 @@ pub const MANIFEST_VERSION: u32 = 1;
 pub enum Status {
     /// Every output committed.
     Success,
-    /// Stopped by the quality gate: rejects committed, outputs untouched.
+    /// Stopped by the quality gate or a reject threshold: rejects
+    /// committed, outputs untouched.
     QualityGateFailed,
+    /// Stopped by a freshness or completeness check: nothing published.
+    FreshnessFailed,
+    /// Stopped by a blocking audit of the staged outputs: nothing published.
+    AuditFailed,
 }
 
 /// One input file read.
@@ -107,6 +113,10 @@ pub struct Manifest {
     pub outputs: BTreeMap<String, OutputStats>,
     /// Milliseconds per stage.
     pub timings_ms: BTreeMap<String, u64>,
+    /// Every freshness check, threshold, audit and anomaly check, with its
+    /// level and figures (docs/checks.md).
+    #[serde(default)]
+    pub checks: Findings,
 }
 
 /// An RFC 3339 time in UTC with milliseconds, as the manifest writes times.
@@ -140,12 +150,17 @@ impl Manifest {
             inputs,
             outputs: BTreeMap::new(),
             timings_ms: BTreeMap::new(),
+            checks: Findings::default(),
         }
     }
 
-    /// Record the quality gate's failure.
+    /// Record the failure of the quality gate, a freshness check or an audit.
     pub fn fail(&mut self, err: &Error) {
-        self.status = Status::QualityGateFailed;
+        self.status = match err {
+            Error::Freshness { .. } => Status::FreshnessFailed,
+            Error::Audit { .. } => Status::AuditFailed,
+            _ => Status::QualityGateFailed,
+        };
         self.exit_code = err.exit_code();
         self.error = Some(redact_secrets(&err.to_string()));
     }
@@ -176,6 +191,16 @@ impl ManifestDoc {
     /// `status`.
     pub fn status(&self) -> Option<&str> {
         self.0.get("status").and_then(|v| v.as_str())
+    }
+
+    /// `snapshot_date`.
+    pub fn snapshot_date(&self) -> Option<&str> {
+        self.0.get("snapshot_date").and_then(|v| v.as_str())
+    }
+
+    /// The whole document, for checks that compare with an earlier run.
+    pub fn json(&self) -> &serde_json::Value {
+        &self.0
     }
 
     /// `run_id`.

@@ -3,9 +3,12 @@
 //! step results) → contract (list and check every file, the check steps,
 //! rejects and the quality gate) → transform (`sql/1*`, `sql/2*`) → stage
 //! (every output and `_rejects` table written under `_staging`) → publish
-//! (each table in the configured format) → manifest. `validate` stops
-//! before staging ([`transformed`] too, handing back the session);
-//! `explain` stops after planning.
+//! (each table in the configured format) → manifest. The checks of
+//! docs/checks.md sit on that line: freshness and thresholds come out of
+//! the contract stage, the audits read the staged files back before
+//! anything is published. `validate` stops before staging ([`transformed`]
+//! too, handing back the session); `checks` audits the computed tables
+//! instead; `explain` stops after planning.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -16,10 +19,12 @@ use datafusion::logical_expr::col;
 use futures::{StreamExt, TryStreamExt};
 use tracing::info;
 
+use crate::audit;
 use crate::config::RunConfig;
 use crate::contract::{self, Checked, TABLES};
 use crate::engine::{self, Engine, Keep, Purpose, Session};
 use crate::error::{Error, Result};
+use crate::findings::{Findings, Kind};
 use crate::manifest::{Manifest, OutputStats};
 use crate::output::{self, Layout, WrittenFile};
 use crate::publish::{Publisher, RunLock, Staging};
@@ -262,7 +267,8 @@ async fn stage_and_publish(
             return Err(Error::Internal("cancelled".into()));
         }
     };
-    let gate = p.checked.gate;
+    // an incomplete or stale input stops the run before the quality gate
+    let gate = p.checked.freshness.or(p.checked.gate);
     let report = |manifest| Report {
         manifest,
         output: p.output.display(&p.output.prefix),
@@ -278,6 +284,14 @@ async fn stage_and_publish(
         tables,
         mut timings,
     } = staged;
+    if let Some(err) = manifest.checks.first_error(&[Kind::Audit, Kind::Anomaly]) {
+        // a blocking audit: nothing is published, not even the rejects
+        staging.remove(&p.output).await?;
+        manifest.fail(&err);
+        manifest.finish(timings);
+        manifest.write(&p.output).await?;
+        return Err(err);
+    }
     let t = Instant::now();
     for (table, files) in &tables {
         let delta_version = publisher
@@ -328,7 +342,8 @@ async fn compute_and_stage(
 ) -> Result<Staged> {
     let s = cfg.settings();
     let ctx = &p.session.ctx;
-    let passed = p.checked.gate.is_none();
+    let fresh = p.checked.freshness.is_none();
+    let passed = fresh && p.checked.gate.is_none();
     let mut timings: BTreeMap<String, u64> = p
         .checked
         .timings_ms
@@ -348,6 +363,7 @@ async fn compute_and_stage(
         s,
         p.checked.inputs.clone(),
     );
+    manifest.checks = p.checked.findings.clone();
 
     if mode == Mode::Validate {
         if passed {
@@ -379,11 +395,11 @@ async fn compute_and_stage(
         rows_per_file: s.engine.rows_per_file,
     };
     let mut frames = Vec::new();
-    for spec in TABLES {
+    for spec in TABLES.iter().filter(|_| fresh) {
         frames.push((
             format!("_rejects/{}", spec.name),
-            contract::rejects_frame(ctx, engine, spec).await?,
-            spec.reject_schema(),
+            contract::rejects_frame(ctx, engine, spec, &s.rejects, run_id).await?,
+            contract::rejects::schema(spec, &s.rejects),
         ));
     }
     if passed {
@@ -417,11 +433,57 @@ async fn compute_and_stage(
         .await?;
     timings.insert("write_staging".into(), contract::elapsed_ms(t));
     cfg.pause.wait().await;
+    if passed {
+        // audit what would be published: the staged files, read back
+        let t = Instant::now();
+        let local = engine.local_context()?;
+        let audited = audit::staged(local, &p.output, |t| staging.table_dir(t)).await?;
+        let inputs = &p.checked.inputs;
+        audit::run(&audited, &p.output, p.date, inputs, s, &mut manifest.checks).await?;
+        timings.insert("audit".into(), contract::elapsed_ms(t));
+    }
     Ok(Staged {
         manifest,
         tables,
         timings,
     })
+}
+
+/// `pulsetier checks`: the contract stage (freshness, thresholds), every
+/// transform (whatever the gate says), then the audits and anomaly checks
+/// over the computed tables; writes nothing.
+pub async fn checks(cfg: &RunConfig) -> Result<Findings> {
+    let engine = Engine::new(cfg.settings())?;
+    let run_id = new_run_id();
+    let work = async {
+        let p = prepare(cfg, &engine, &run_id, None).await?;
+        let ctx = &p.session.ctx;
+        transform::run_steps(ctx, &p.params, &p.session.keep).await?;
+        audit::computed(ctx).await?;
+        let mut findings = p.checked.findings.clone();
+        audit::run(
+            ctx,
+            &p.output,
+            p.date,
+            &p.checked.inputs,
+            cfg.settings(),
+            &mut findings,
+        )
+        .await?;
+        if engine.is_ballista() {
+            // the cluster kept its step results under the run's staging
+            Staging::new(&p.output, p.date, &run_id)
+                .remove(&p.output)
+                .await?;
+        }
+        Ok(findings)
+    };
+    let result = tokio::select! {
+        biased;
+        _ = cfg.cancel.cancelled() => cfg.cancel.check().and(Err(Error::Internal("cancelled".into()))),
+        r = work => r,
+    };
+    result.map_err(|e| engine.map_err(e))
 }
 
 /// The logical and physical plans of every SQL step, as text. Each step is

@@ -9,6 +9,7 @@ use pulsetier::Result;
 use crate::cli::Command;
 
 mod backfill;
+mod checks;
 mod config;
 #[cfg(feature = "ballista-standalone")]
 mod dev_cluster;
@@ -24,6 +25,7 @@ pub async fn dispatch(command: Command, cancel: Cancel) -> Result<ExitCode> {
     match command {
         Command::Run(args) => run::run(args, cancel).await,
         Command::Validate(args) => validate::run(args, cancel).await,
+        Command::Checks(args) => checks::run(args, cancel).await,
         Command::Explain(args) => explain::run(args).await,
         Command::ExplainAccount(args) => explain_account::run(args, cancel).await,
         Command::Config(args) => config::run(args),

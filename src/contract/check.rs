@@ -1,10 +1,9 @@
 //! Applying the row rules (docs/SPEC.md §2): each table's check step
 //! (`sql/0*_check_*.sql`) turns `raw_<table>` into `checked_<table>` (every
 //! row, with its `reject_reason` or none, and `is_duplicate`); then the rows
-//! read, rejects by reason and dropped duplicates are counted, the quality
-//! gate is applied, and the rejects are shaped for `_rejects/<table>`.
-
-use std::collections::BTreeMap;
+//! read, rejects by reason and dropped duplicates are counted (the quality
+//! gate reads them: [`super::gate`]), and the rejects are shaped for
+//! `_rejects/<table>`.
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::Int64Type;
@@ -16,7 +15,8 @@ use datafusion::prelude::SessionContext;
 use futures::{StreamExt, TryStreamExt};
 
 use super::read::{diagnose, CheckedFiles};
-use super::spec::{TableSpec, TABLES};
+use super::spec::TableSpec;
+use crate::config::RejectsSettings;
 use crate::engine::{plan_sql, Engine, Keep};
 use crate::error::{Error, Result};
 use crate::manifest::InputStats;
@@ -142,27 +142,16 @@ pub async fn count_rows(
     Ok(())
 }
 
-/// The quality gate (docs/SPEC.md §2.4): the first table, in contract
-/// order, whose reject ratio is over `limit`.
-pub fn quality_gate(inputs: &BTreeMap<String, InputStats>, limit: f64) -> Option<Error> {
-    TABLES.iter().find_map(|spec| {
-        let st = inputs.get(spec.name)?;
-        (st.reject_ratio > limit).then(|| Error::QualityGate {
-            table: spec.name.into(),
-            rejected: st.rejected,
-            read: st.rows_read,
-            ratio: st.reject_ratio,
-            limit,
-        })
-    })
-}
-
 /// The rejects of a table, in `_rejects/<table>` shape and order: source
 /// file, key, reason, then every other column.
+/// `[rejects]` may cap the rows per reason and add a `run_id` column
+/// ([`super::rejects`]).
 pub async fn rejects_frame(
     ctx: &SessionContext,
     engine: &Engine,
     spec: &TableSpec,
+    opts: &RejectsSettings,
+    run_id: &str,
 ) -> Result<DataFrame> {
     let name = format!("checked_{}", spec.name);
     let mut cols: Vec<Expr> = spec.columns.iter().map(|(c, _)| col(*c)).collect();
@@ -193,5 +182,6 @@ pub async fn rejects_frame(
         .and_then(|df| files.join(df, JoinType::Inner, &["file_id"], &["file_id"], None))
         .and_then(|df| df.select(cols))
         .map_err(err)?;
+    let rows = super::rejects::shape(rows, &order, opts, run_id, &what)?;
     engine.sorted(rows, order, &what).await
 }

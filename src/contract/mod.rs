@@ -1,9 +1,11 @@
 //! The input contract (docs/SPEC.md §1–2), one stage of the pipeline:
 //! [`spec`] says what the contract is (tables, kinds, windows, partition
 //! dates), [`read`] lists and checks the files and registers their typed
-//! views, [`check`] applies the row rules, counts the rejects and applies
-//! the quality gate. [`check_inputs`] runs the whole stage and returns one
-//! value, [`Checked`], that the pipeline passes on.
+//! views, [`check`] applies the row rules and counts the rejects, [`gate`]
+//! applies the quality gate and the per-table and per-reason thresholds,
+//! and [`freshness`] the completeness and freshness limits of the windowed
+//! inputs. [`check_inputs`] runs the whole stage and returns one value,
+//! [`Checked`], that the pipeline passes on.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -13,7 +15,10 @@ use datafusion::common::ParamValues;
 use datafusion::prelude::SessionContext;
 
 pub mod check;
+pub mod freshness;
+pub mod gate;
 pub mod read;
+pub mod rejects;
 pub mod spec;
 
 pub use check::rejects_frame;
@@ -22,6 +27,7 @@ pub use spec::{days_since_epoch, partition_dates, Kind, TableSpec, Window, TABLE
 use crate::config::Settings;
 use crate::engine::Keep;
 use crate::error::{Error, Result};
+use crate::findings::{self, Findings};
 use crate::manifest::InputStats;
 use crate::storage::Location;
 
@@ -33,8 +39,12 @@ use crate::storage::Location;
 pub struct Checked {
     /// Per input table, by name.
     pub inputs: BTreeMap<String, InputStats>,
-    /// The quality gate's failure, if a table is over its limit.
+    /// The quality gate's failure, if a table is over one of its limits.
     pub gate: Option<Error>,
+    /// The first freshness or completeness check failed at level `error`.
+    pub freshness: Option<Error>,
+    /// Completeness figures and every freshness and threshold finding.
+    pub findings: Findings,
     /// Milliseconds of each part of the stage, for the manifest.
     pub timings_ms: Vec<(&'static str, u64)>,
 }
@@ -60,13 +70,23 @@ pub struct Stage<'a> {
 /// List and check every input file, register the typed views, run the
 /// check steps, count rejects and apply the quality gate.
 pub async fn check_inputs(st: Stage<'_>) -> Result<Checked> {
+    gate::validate_reasons(st.settings)?;
     let mut timings_ms = Vec::new();
     let t = Instant::now();
     let mut inputs = BTreeMap::new();
     let mut checked = Vec::new();
+    let mut findings = Findings::default();
     for spec in TABLES {
         let (files, stats) = read::list_table(st.input, spec, st.date, st.settings).await?;
-        checked.push((spec, read::check_files(st.input, spec, files).await?));
+        let files = read::check_files(st.input, spec, files).await?;
+        let rows = files.rows_per_day();
+        let figures =
+            freshness::completeness(spec, st.date, st.settings, &stats.partitions_read, &rows);
+        if let (Some(c), Some(limits)) = (figures, st.settings.checks.table(spec.name)) {
+            findings.extend(freshness::evaluate(spec.name, &c, limits));
+            findings.inputs.insert(spec.name.to_string(), c);
+        }
+        checked.push((spec, files));
         inputs.insert(spec.name.to_string(), stats);
     }
     timings_ms.push(("list_and_check_files", elapsed_ms(t)));
@@ -86,10 +106,13 @@ pub async fn check_inputs(st: Stage<'_>) -> Result<Checked> {
         }
     }
     timings_ms.push(("count_rejects", elapsed_ms(t)));
-    let gate = check::quality_gate(&inputs, st.settings.quality.max_reject_ratio);
+    let (thresholds, gate) = gate::evaluate(&inputs, &st.settings.quality);
+    findings.extend(thresholds);
     Ok(Checked {
         inputs,
         gate,
+        freshness: findings.first_error(&[findings::Kind::Freshness]),
+        findings,
         timings_ms,
     })
 }

@@ -84,10 +84,20 @@ pub async fn list_table(
 /// readable Parquet is a contract violation naming the file.
 #[allow(deprecated)] // ParquetObjectReader: still the simplest footer reader over object_store
 pub async fn file_schema(loc: &Location, table: &str, file: &InputFile) -> Result<SchemaRef> {
+    Ok(footer(loc, table, file).await?.0)
+}
+
+/// A file's Arrow schema and row count, from its Parquet footer (the row
+/// count feeds the completeness checks without a scan).
+#[allow(deprecated)] // ParquetObjectReader: see `file_schema`
+async fn footer(loc: &Location, table: &str, file: &InputFile) -> Result<(SchemaRef, u64)> {
     let reader =
         ParquetObjectReader::new(loc.store.clone(), file.path.clone()).with_file_size(file.size);
     match ParquetRecordBatchStreamBuilder::new(reader).await {
-        Ok(builder) => Ok(builder.schema().clone()),
+        Ok(builder) => Ok((
+            builder.schema().clone(),
+            builder.metadata().file_metadata().num_rows().max(0) as u64,
+        )),
         Err(e) => Err(Error::UnreadableFile {
             table: table.into(),
             file: redact(&file.url),
@@ -197,6 +207,19 @@ async fn typed_file(
 pub struct CheckedFiles {
     /// The files, sorted by URL.
     pub files: Vec<(InputFile, SchemaRef)>,
+    /// Rows of each file (same order), from its footer.
+    pub rows: Vec<u64>,
+}
+
+impl CheckedFiles {
+    /// Rows per partition date, from the footers.
+    pub fn rows_per_day(&self) -> std::collections::BTreeMap<NaiveDate, u64> {
+        let mut out = std::collections::BTreeMap::new();
+        for ((file, _), rows) in self.files.iter().zip(&self.rows) {
+            *out.entry(file.snapshot_date).or_default() += rows;
+        }
+        out
+    }
 }
 
 /// Check every file of a table against the contract (footer reads only).
@@ -206,12 +229,14 @@ pub async fn check_files(
     files: Vec<InputFile>,
 ) -> Result<CheckedFiles> {
     let mut out = Vec::with_capacity(files.len());
+    let mut rows = Vec::with_capacity(files.len());
     for file in files {
-        let schema = file_schema(loc, spec.name, &file).await?;
+        let (schema, n) = footer(loc, spec.name, &file).await?;
         check_schema(spec, &file.url, &schema)?;
         out.push((file, schema));
+        rows.push(n);
     }
-    Ok(CheckedFiles { files: out })
+    Ok(CheckedFiles { files: out, rows })
 }
 
 /// Find the file behind a failure while reading a table: decode every file

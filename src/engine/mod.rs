@@ -98,6 +98,16 @@ impl Engine {
         rt.build_arc().map_err(|e| Error::engine("runtime", e))
     }
 
+    /// A local DataFusion context on this engine's runtime (its memory
+    /// pool) and session settings, whatever the engine: for the small
+    /// queries the client runs itself (the audits of the staged outputs).
+    pub fn local_context(&self) -> Result<SessionContext> {
+        Ok(SessionContext::new_with_config_rt(
+            self.config(SessionConfig::new())?,
+            self.runtime.clone(),
+        ))
+    }
+
     /// Whether the SQL runs on a Ballista cluster.
     pub fn is_ballista(&self) -> bool {
         self.settings.kind == EngineKind::Ballista

@@ -2,14 +2,25 @@
 //! [`Settings::default`], and `pulsetier config` prints the effective values.
 //! Precedence: built-in defaults < TOML file < `PULSETIER_*` environment <
 //! flags (the last two are resolved by the CLI before they reach here).
-
-use std::collections::BTreeMap;
+//! The sections with many keys have a submodule each: [`engine`] and
+//! [`storage`]; the input checks, per-table thresholds, audits and rejects
+//! options are in [`checks`].
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::cancel::{Cancel, Pause};
 use crate::error::{Error, Result};
+
+pub mod checks;
+mod engine;
+mod storage;
+
+pub use checks::{
+    Audits, Checks, InputChecks, Level, Limits, ReasonLimit, RejectsSettings, TableQuality,
+};
+pub use engine::{parse_size, EngineKind, EngineSettings, MemoryLimit, TableFormat};
+pub use storage::StorageSettings;
 
 /// Tunable settings of the pipeline and the engine; the TOML file has the same shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,60 +43,13 @@ pub struct Settings {
     pub engine: EngineSettings,
     /// Object store client settings (retries, timeouts, builder options).
     pub storage: StorageSettings,
-}
-
-/// Object store client settings. Credentials normally come from each
-/// cloud's environment variables; `options` may carry builder keys
-/// (`aws_endpoint`, `aws_region`, `google_service_account`, …) and is never
-/// printed with its values except for keys known not to be secret.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct StorageSettings {
-    /// Retries of a failed request (transient errors: 5xx, timeouts, resets).
-    pub max_retries: usize,
-    /// Give up retrying one request after this many seconds.
-    pub retry_timeout_secs: u64,
-    /// First backoff between retries, in milliseconds (doubles each retry).
-    pub init_backoff_ms: u64,
-    /// Longest backoff between retries, in seconds.
-    pub max_backoff_secs: u64,
-    /// Timeout of one request, in seconds.
-    pub request_timeout_secs: u64,
-    /// Timeout of connecting, in seconds.
-    pub connect_timeout_secs: u64,
-    /// A run lock older than this (or held by a dead process on this host) is stale.
-    pub lock_stale_secs: u64,
-    /// Extra object_store builder options (`key = "value"`).
-    pub options: BTreeMap<String, String>,
-}
-
-impl Default for StorageSettings {
-    fn default() -> Self {
-        StorageSettings {
-            max_retries: 10,
-            retry_timeout_secs: 180,
-            init_backoff_ms: 100,
-            max_backoff_secs: 15,
-            request_timeout_secs: 30,
-            connect_timeout_secs: 5,
-            lock_stale_secs: 6 * 3600,
-            options: Default::default(),
-        }
-    }
-}
-
-impl StorageSettings {
-    /// The options with the values of secret-looking keys replaced by `***`,
-    /// for the manifest and `pulsetier config`.
-    pub fn redacted(&self) -> StorageSettings {
-        let mut out = self.clone();
-        for (k, v) in out.options.iter_mut() {
-            if crate::redact::is_secret_key(k) {
-                *v = "***".into();
-            }
-        }
-        out
-    }
+    /// Freshness and completeness limits of the windowed inputs (docs/checks.md).
+    #[serde(skip_serializing_if = "Checks::is_empty")]
+    pub checks: Checks,
+    /// Audits of the staged outputs before publishing (docs/checks.md).
+    pub audits: Audits,
+    /// What `_rejects/<table>` carries (docs/checks.md).
+    pub rejects: RejectsSettings,
 }
 
 /// Window lengths in days.
@@ -108,6 +72,18 @@ pub struct Quality {
     pub max_reject_ratio: f64,
     /// NPS groups with fewer responses are flagged `low_sample`.
     pub min_responses: i64,
+    /// `[quality.accounts]`: thresholds of that table (docs/checks.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<TableQuality>,
+    /// `[quality.mentions]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<TableQuality>,
+    /// `[quality.surveys]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub surveys: Option<TableQuality>,
+    /// `[quality.influence_scores]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub influence_scores: Option<TableQuality>,
 }
 
 /// Scoring weights and thresholds.
@@ -138,120 +114,6 @@ pub struct Scoring {
     pub negative_sentiment: f64,
 }
 
-/// Engine settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct EngineSettings {
-    /// `datafusion` (in process) or `ballista` (a remote cluster).
-    pub kind: EngineKind,
-    /// Ballista scheduler URL, `df://HOST:PORT` (with `kind = "ballista"`).
-    pub scheduler: String,
-    /// DataFusion target partitions (0 = number of cores).
-    pub target_partitions: usize,
-    /// Rows per Arrow batch.
-    pub batch_size: usize,
-    /// Memory pool limit, e.g. `1g`, `512m` (empty = unbounded). Spills to disk above it.
-    pub memory_limit: MemoryLimit,
-    /// Rows per Parquet row group in the outputs.
-    pub row_group_size: usize,
-    /// Rows per output file before a new `part-NNNNN` is started.
-    pub rows_per_file: usize,
-    /// Any DataFusion session option, by its full key
-    /// (`"datafusion.optimizer.prefer_hash_join" = "false"`), applied after
-    /// pulsetier's own; for tuning, like `SET` in `datafusion-cli`.
-    pub datafusion: BTreeMap<String, String>,
-}
-
-/// How the outputs are published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TableFormat {
-    /// Parquet folders per date, `_SUCCESS` last.
-    Hive,
-    /// Delta Lake tables (the `delta` feature).
-    Delta,
-}
-
-/// Which engine runs the SQL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum EngineKind {
-    /// DataFusion in this process.
-    #[serde(rename = "datafusion")]
-    DataFusion,
-    /// A remote Apache Ballista cluster.
-    #[serde(rename = "ballista")]
-    Ballista,
-}
-
-/// Parse a lower-case name the way the TOML file spells it (`hive`,
-/// `ballista`, …), for flags and environment variables.
-fn from_name<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
-    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(text.trim()))
-        .map_err(|e| Error::Usage(format!("{what} {text:?}: {e}")))
-}
-
-impl std::str::FromStr for TableFormat {
-    type Err = Error;
-    fn from_str(text: &str) -> Result<Self> {
-        from_name("table format", text)
-    }
-}
-
-impl std::str::FromStr for EngineKind {
-    type Err = Error;
-    fn from_str(text: &str) -> Result<Self> {
-        from_name("engine", text)
-    }
-}
-
-/// A memory limit: the text it was given as (`1g`, shown back in the
-/// manifest and `pulsetier config`) and its bytes, parsed once; empty text
-/// means no limit.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MemoryLimit {
-    text: String,
-    bytes: Option<usize>,
-}
-
-impl MemoryLimit {
-    /// The limit in bytes, or `None` when memory is unbounded.
-    pub fn bytes(&self) -> Option<usize> {
-        self.bytes
-    }
-
-    /// Whether a limit is set.
-    pub fn is_set(&self) -> bool {
-        self.bytes.is_some()
-    }
-}
-
-impl std::str::FromStr for MemoryLimit {
-    type Err = Error;
-    fn from_str(text: &str) -> Result<Self> {
-        let bytes = match text.trim() {
-            "" => None,
-            t => Some(parse_size(t)?),
-        };
-        Ok(MemoryLimit {
-            text: text.trim().to_string(),
-            bytes,
-        })
-    }
-}
-
-impl Serialize for MemoryLimit {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&self.text)
-    }
-}
-
-impl<'de> Deserialize<'de> for MemoryLimit {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
-
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -263,6 +125,9 @@ impl Default for Settings {
             scoring: Scoring::default(),
             engine: EngineSettings::default(),
             storage: StorageSettings::default(),
+            checks: Checks::default(),
+            audits: Audits::default(),
+            rejects: RejectsSettings::default(),
         }
     }
 }
@@ -282,6 +147,10 @@ impl Default for Quality {
         Quality {
             max_reject_ratio: 0.05,
             min_responses: 30,
+            accounts: None,
+            mentions: None,
+            surveys: None,
+            influence_scores: None,
         }
     }
 }
@@ -300,21 +169,6 @@ impl Default for Scoring {
             influencer_threshold: 60.0,
             positive_sentiment: 0.3,
             negative_sentiment: -0.3,
-        }
-    }
-}
-
-impl Default for EngineSettings {
-    fn default() -> Self {
-        EngineSettings {
-            kind: EngineKind::DataFusion,
-            scheduler: String::new(),
-            target_partitions: 0,
-            batch_size: 8192,
-            memory_limit: MemoryLimit::default(),
-            row_group_size: 122_880,
-            rows_per_file: 5_000_000,
-            datafusion: BTreeMap::new(),
         }
     }
 }
@@ -404,29 +258,8 @@ impl Settings {
                 "batch_size, row_group_size and rows_per_file must be > 0".into(),
             ));
         }
-        Ok(())
+        checks::validate(self)
     }
-}
-
-/// Parse a size such as `1g`, `512M`, `2GiB`, `1048576` into bytes.
-pub fn parse_size(text: &str) -> Result<usize> {
-    let t = text.trim().to_ascii_lowercase();
-    let digits_end = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(digits_end);
-    let value: f64 = num
-        .parse()
-        .map_err(|_| Error::Usage(format!("invalid size {text:?} (e.g. 1g, 512m)")))?;
-    let mult: f64 = match unit.trim() {
-        "" | "b" => 1.0,
-        "k" | "kb" | "kib" => 1024.0,
-        "m" | "mb" | "mib" => 1024.0 * 1024.0,
-        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
-        "t" | "tb" | "tib" => 1024.0_f64.powi(4),
-        _ => return Err(Error::Usage(format!("invalid size unit in {text:?}"))),
-    };
-    Ok((value * mult) as usize)
 }
 
 /// Parse a `YYYY-MM-DD` date.
