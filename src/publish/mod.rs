@@ -23,7 +23,7 @@ use crate::cancel::Pause;
 use crate::config::{Settings, TableFormat};
 use crate::error::{Error, Result};
 use crate::manifest;
-use crate::output::{self, Layout, WrittenFile};
+use crate::output::{self, WrittenFile};
 use crate::storage::Location;
 
 /// Publishes staged tables into an output root in the configured format.
@@ -31,9 +31,6 @@ use crate::storage::Location;
 pub struct Publisher {
     format: TableFormat,
     out: Location,
-    /// The Parquet layout of the Delta data files.
-    #[cfg_attr(not(feature = "delta"), allow(dead_code))]
-    layout: Layout,
     pause: Pause,
 }
 
@@ -43,10 +40,6 @@ impl Publisher {
         Publisher {
             format: s.table_format,
             out: out.clone(),
-            layout: Layout {
-                row_group_size: s.engine.row_group_size,
-                rows_per_file: s.engine.rows_per_file,
-            },
             pause,
         }
     }
@@ -70,7 +63,7 @@ impl Publisher {
                 self.pause.wait().await;
                 #[cfg(feature = "delta")]
                 let version =
-                    delta::publish(&self.out, staging, table, date, files, run_id, self.layout)
+                    delta::publish(&self.out, staging, table, date, files, run_id, self.pause)
                         .await?;
                 #[cfg(not(feature = "delta"))]
                 let version = no_delta(run_id)?;
