@@ -13,5 +13,6 @@ mod expected;
 mod fuzz;
 mod generate;
 mod hardening;
+mod history;
 mod layout;
 mod publish;
