@@ -17,13 +17,18 @@ cells AS (
   CROSS JOIN tiers t
   WHERE f.tier_order < 5 OR t.tier_order < 5
 ),
+pairs AS (
+  -- grouped on the tiers as they are; '(none)' is put in on the few groups
+  SELECT previous_tier, tier, count(*) AS accounts
+  FROM tier_movements
+  GROUP BY previous_tier, tier
+),
 counts AS (
   SELECT
     coalesce(previous_tier, '(none)') AS from_tier,
     coalesce(tier, '(none)') AS to_tier,
-    count(*) AS accounts
-  FROM tier_movements
-  GROUP BY coalesce(previous_tier, '(none)'), coalesce(tier, '(none)')
+    accounts
+  FROM pairs
 )
 SELECT
   CAST($previous_snapshot_date AS DATE) AS previous_snapshot_date,
