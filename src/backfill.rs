@@ -8,8 +8,10 @@
 //! A date is skipped, writing nothing, when it is already committed: every
 //! output partition carries `_SUCCESS` and the newest manifest of the date
 //! says `success`. That makes a failed or interrupted backfill resumable by
-//! running the same command again. Dates never share state, so the outputs
-//! are the same whatever the concurrency or order.
+//! running the same command again. A date compares with earlier committed
+//! dates (`tier_movements`, `nps_changes`), so oldest first it starts only
+//! once the dates of the range it may compare with have finished
+//! ([`order`]); then the outputs are the same whatever the concurrency.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -21,6 +23,7 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 use tracing::{info, info_span, Instrument};
 
+mod order;
 mod progress;
 
 use progress::Progress;
@@ -342,20 +345,26 @@ pub async fn run(cfg: &BackfillConfig) -> Result<Summary> {
     let out = Location::open(&s.output, &s.storage)?;
     let engine = Engine::new(s)?;
     let publisher = Publisher::new(s, &out, cfg.run.pause);
-    let order = cfg.dates();
+    let start_order = cfg.dates();
     info!(
         from = %cfg.from,
         to = %cfg.to,
-        dates = order.len(),
+        dates = start_order.len(),
         concurrency = cfg.concurrency,
         force = cfg.force,
         newest_first = cfg.newest_first,
         "backfill"
     );
     let started = Instant::now();
-    let mut progress = Progress::new(cfg.progress_bar, order.len());
+    let mut progress = Progress::new(cfg.progress_bar, start_order.len());
     let mut results: BTreeMap<NaiveDate, DateResult> = BTreeMap::new();
-    let mut queue = order.into_iter();
+    if cfg.newest_first && start_order.len() > 1 {
+        tracing::warn!(
+            "--newest-first: each date's tier_movements and nps_changes compare with what is \
+             committed when it runs; rerun oldest first with --force to chain the dates"
+        );
+    }
+    let mut queue = start_order.into_iter().peekable();
     let mut running: JoinSet<DateResult> = JoinSet::new();
     let mut task_dates = HashMap::new();
     let mut stop = false;
@@ -366,7 +375,14 @@ pub async fn run(cfg: &BackfillConfig) -> Result<Summary> {
                 stop = true;
                 break;
             }
-            let Some(date) = queue.next() else { break };
+            let Some(&date) = queue.peek() else { break };
+            if order::waits_for(cfg, date)
+                .iter()
+                .any(|d| !results.contains_key(d))
+            {
+                break; // a running date it compares with must finish first
+            }
+            queue.next();
             let job = Job {
                 cfg: cfg.run.for_date(date),
                 date,

@@ -141,6 +141,9 @@ pub struct TuneArgs {
     /// Influence window in days [default: 90].
     #[arg(long, env = "PULSETIER_INFLUENCE_MAX_AGE_DAYS")]
     pub influence_max_age_days: Option<u32>,
+    /// tier_movements compares with the newest committed date of the last this many days [default: 7].
+    #[arg(long, env = "PULSETIER_MOVEMENT_LOOKBACK_DAYS")]
+    pub movement_lookback_days: Option<u32>,
     /// Quality gate: highest allowed rejected/rows_read per table [default: 0.05].
     #[arg(long, env = "PULSETIER_MAX_REJECT_RATIO")]
     pub max_reject_ratio: Option<f64>,
@@ -250,6 +253,7 @@ impl CommonArgs {
             mentions_days => s.windows.mentions_days,
             nps_days => s.windows.nps_days,
             influence_max_age_days => s.windows.influence_max_age_days,
+            movement_lookback_days => s.windows.movement_lookback_days,
             max_reject_ratio => s.quality.max_reject_ratio,
             min_responses => s.quality.min_responses,
             table_format => s.table_format,

@@ -2,13 +2,14 @@
 //! accounts, social mentions, NPS surveys and influence scores from object
 //! storage, validates them against the input contract (docs/SPEC.md), runs
 //! SQL transforms through Apache DataFusion and publishes scored customer
-//! tiers, NPS aggregates and a social pulse as Parquet, with rejects and a
-//! manifest.
+//! tiers, NPS aggregates and a social pulse as Parquet, with how tiers and
+//! NPS moved since earlier committed dates, rejects and a manifest.
 //!
 //! The data flow is one straight line, driven by [`pipeline`]: [`config`]
 //! (validated settings) → [`storage`] (URLs → object stores) → [`contract`]
-//! (typed views, row rules, rejects, quality gate) → [`transform`] (the
-//! `sql/` steps, on the session [`engine`] gives) → [`output`] (staged
+//! (typed views, row rules, rejects, quality gate) → [`history`] (the
+//! committed dates a run compares with) → [`transform`] (the `sql/` steps,
+//! on the session [`engine`] gives) → [`output`] (staged
 //! Parquet files) → [`publish`] (Hive or Delta) → [`manifest`].
 //! [`explain_account`] looks into one account's results of a transformed
 //! run. The binary
@@ -27,6 +28,7 @@ pub mod error;
 pub mod explain_account;
 pub mod findings;
 pub mod generate;
+pub mod history;
 pub mod logging;
 pub mod manifest;
 pub mod output;

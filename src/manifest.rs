@@ -91,6 +91,14 @@ pub struct Manifest {
     pub run_id: String,
     /// Snapshot date D.
     pub snapshot_date: String,
+    /// P: the committed date `tier_movements` compared with (`null`: none
+    /// in the lookback, every account `new`).
+    #[serde(default)]
+    pub previous_snapshot_date: Option<String>,
+    /// B = D − nps_days, the committed date `nps_changes` compared with
+    /// (`null`: B not committed).
+    #[serde(default)]
+    pub baseline_snapshot_date: Option<String>,
     /// How the run ended.
     pub status: Status,
     /// Process exit code the run ended with.
@@ -139,6 +147,8 @@ impl Manifest {
             manifest_version: MANIFEST_VERSION,
             run_id: run_id.to_string(),
             snapshot_date: date.to_string(),
+            previous_snapshot_date: None,
+            baseline_snapshot_date: None,
             status: Status::Success,
             exit_code: 0,
             error: None,
@@ -152,6 +162,12 @@ impl Manifest {
             timings_ms: BTreeMap::new(),
             checks: Findings::default(),
         }
+    }
+
+    /// Record the committed dates the run compared with.
+    pub fn compared_with(&mut self, previous: Option<NaiveDate>, baseline: Option<NaiveDate>) {
+        self.previous_snapshot_date = previous.map(|d| d.to_string());
+        self.baseline_snapshot_date = baseline.map(|d| d.to_string());
     }
 
     /// Record the failure of the quality gate, a freshness check or an audit.

@@ -1,4 +1,4 @@
-//! The output tables of docs/SPEC.md §4: their exact schemas, and the writer that
+//! The output tables of docs/SPEC.md §4, §6: their exact schemas, and the writer that
 //! streams a query result into zstd Parquet part files with statistics.
 //! Batches are cast to the declared schema, so the files carry exactly the
 //! listed columns, order and types whatever the engine produced.
@@ -93,21 +93,74 @@ pub fn social_pulse_schema() -> SchemaRef {
     ])
 }
 
-/// The three published outputs: (table name, registered query name, schema).
-pub fn outputs() -> [(&'static str, SchemaRef); 3] {
+/// `tier_movements` (docs/SPEC.md §6).
+pub fn tier_movements_schema() -> SchemaRef {
+    use DataType::*;
+    schema(&[
+        ("account_id", Utf8),
+        ("previous_snapshot_date", Date32),
+        ("previous_tier", Utf8),
+        ("tier", Utf8),
+        ("previous_value_score", Float64),
+        ("value_score", Float64),
+        ("score_change", Float64),
+        ("movement", Utf8),
+        ("tier_steps", Int32),
+    ])
+}
+
+/// `tier_migration` (docs/SPEC.md §6).
+pub fn tier_migration_schema() -> SchemaRef {
+    use DataType::*;
+    schema(&[
+        ("previous_snapshot_date", Date32),
+        ("from_tier", Utf8),
+        ("to_tier", Utf8),
+        ("movement", Utf8),
+        ("accounts", Int64),
+    ])
+}
+
+/// `nps_changes` (docs/SPEC.md §6).
+pub fn nps_changes_schema() -> SchemaRef {
+    use DataType::*;
+    schema(&[
+        ("dimension", Utf8),
+        ("dimension_value", Utf8),
+        ("baseline_snapshot_date", Date32),
+        ("responses_before", Int64),
+        ("responses_now", Int64),
+        ("nps_before", Float64),
+        ("nps_now", Float64),
+        ("change", Float64),
+        ("margin_of_error_95_change", Float64),
+        ("significant", Boolean),
+        ("low_sample", Boolean),
+    ])
+}
+
+/// The published outputs: (table name = registered query name, schema).
+pub fn outputs() -> [(&'static str, SchemaRef); 6] {
     [
         ("customer_tiers", customer_tiers_schema()),
         ("nps_aggregates", nps_aggregates_schema()),
         ("social_pulse", social_pulse_schema()),
+        ("tier_movements", tier_movements_schema()),
+        ("tier_migration", tier_migration_schema()),
+        ("nps_changes", nps_changes_schema()),
     ]
 }
 
-/// The order an output's rows are written in (docs/SPEC.md §4): the sort is applied
-/// when the rows are written, since a kept (cached) result has several
-/// partitions whose order a reader does not preserve.
+/// The order an output's rows are written in (docs/SPEC.md §4, §6): the sort
+/// is applied when the rows are written, since a kept (cached) result has
+/// several partitions whose order a reader does not preserve. A key may be
+/// a column the step computes only for the order (`tier_migration`'s
+/// `from_order`, `to_order`): the writer keeps the schema's columns only.
 pub fn sort_keys(table: &str) -> &'static [&'static str] {
     match table {
         "customer_tiers" => &["value_rank"],
+        "tier_movements" => &["account_id"],
+        "tier_migration" => &["from_order", "to_order"],
         _ => &["dimension", "dimension_value"],
     }
 }

@@ -1,7 +1,8 @@
 //! One nightly run, start to end, as one straight line: storage (open the
-//! locations, resolve D) → engine (a session and its policy for keeping
-//! step results) → contract (list and check every file, the check steps,
-//! rejects and the quality gate) → transform (`sql/1*`, `sql/2*`) → stage
+//! locations, resolve D) → history (the committed dates D compares with) →
+//! engine (a session and its policy for keeping step results) → contract
+//! (list and check every file, the check steps, rejects and the quality
+//! gate) → transform (`sql/1*`, `sql/2*`) → stage
 //! (every output and `_rejects` table written under `_staging`) → publish
 //! (each table in the configured format) → manifest. The checks of
 //! docs/checks.md sit on that line: freshness and thresholds come out of
@@ -25,6 +26,7 @@ use crate::contract::{self, Checked, TABLES};
 use crate::engine::{self, Engine, Keep, Purpose, Session};
 use crate::error::{Error, Result};
 use crate::findings::{Findings, Kind};
+use crate::history::History;
 use crate::manifest::{Manifest, OutputStats};
 use crate::output::{self, Layout, WrittenFile};
 use crate::publish::{Publisher, RunLock, Staging};
@@ -54,6 +56,8 @@ struct Prepared {
     session: Session,
     date: NaiveDate,
     output: Location,
+    publisher: Publisher,
+    history: History,
     params: ParamValues,
     checked: Checked,
 }
@@ -77,6 +81,8 @@ async fn prepare(
     }
     let date = contract::read::snapshot_date(cfg.date(), &input).await?;
     info!(snapshot_date = %date, input = %input.display(&input.prefix), output = %output.display(&output.prefix), "run");
+    let publisher = Publisher::new(s, &output, cfg.pause);
+    let history = History::find(&publisher, date, s).await?;
     let purpose = match explain {
         Some(keep) => Purpose::Explain(keep),
         None => Purpose::Run {
@@ -87,7 +93,8 @@ async fn prepare(
     let session = engine.session(purpose).await?;
     input.register(&session.ctx);
     output.register(&session.ctx);
-    let params = transform::params(date, s);
+    history.register(&session.ctx, &publisher).await?;
+    let params = transform::params(date, s, &history);
     let checked = contract::check_inputs(contract::Stage {
         ctx: &session.ctx,
         keep: &session.keep,
@@ -102,6 +109,8 @@ async fn prepare(
         session,
         date,
         output,
+        publisher,
+        history,
         params,
         checked,
     })
@@ -247,11 +256,11 @@ async fn stage_and_publish(
     started: chrono::DateTime<Utc>,
 ) -> Result<Report> {
     let staging = Staging::new(&p.output, p.date, run_id);
-    let publisher = Publisher::new(cfg.settings(), &p.output, cfg.pause);
+    let publisher = &p.publisher;
     let staged = tokio::select! {
         biased;
         _ = cfg.cancel.cancelled() => None,
-        r = compute_and_stage(cfg, mode, engine, &p, &publisher, run_id, started, &staging) => Some(r),
+        r = compute_and_stage(cfg, mode, engine, &p, run_id, started, &staging) => Some(r),
     };
     let staged = match staged {
         Some(Ok(staged)) => staged,
@@ -329,13 +338,11 @@ async fn stage_and_publish(
 
 /// Run the transforms (unless the quality gate failed) and stage every file
 /// (Run), or count the output rows (Validate).
-#[allow(clippy::too_many_arguments)]
 async fn compute_and_stage(
     cfg: &RunConfig,
     mode: Mode,
     engine: &Engine,
     p: &Prepared,
-    publisher: &Publisher,
     run_id: &str,
     started: chrono::DateTime<Utc>,
     staging: &Staging,
@@ -364,12 +371,13 @@ async fn compute_and_stage(
         p.checked.inputs.clone(),
     );
     manifest.checks = p.checked.findings.clone();
+    manifest.compared_with(p.history.previous, p.history.baseline);
 
     if mode == Mode::Validate {
         if passed {
             for (table, _) in output::outputs() {
                 let rows = ctx.table(table).await?.count().await? as u64;
-                let delta_version = publisher.check_published(table, p.date, rows).await?;
+                let delta_version = p.publisher.check_published(table, p.date, rows).await?;
                 manifest.outputs.insert(
                     table.into(),
                     OutputStats {
@@ -408,10 +416,12 @@ async fn compute_and_stage(
                 .iter()
                 .map(|c| col(*c).sort(true, false))
                 .collect();
+            let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
             let df = ctx
                 .table(table)
                 .await
                 .and_then(|df| df.sort(order))
+                .and_then(|df| df.select_columns(&columns))
                 .map_err(|e| Error::engine(table, e))?;
             frames.push((table.to_string(), df, schema));
         }

@@ -1,7 +1,8 @@
 //! Runs the `sql/` transform steps. Rust only wires them: each step is one
 //! SQL file whose result is registered under a name the later steps read,
 //! kept as the engine's policy says. Parameters (`$snapshot_date`, window
-//! bounds, weights, thresholds) are bound as typed values, never formatted
+//! bounds, weights, thresholds, the dates compared with) are bound as typed
+//! values, never formatted
 //! into the SQL text; the check steps (`sql/0*`) use the same parameters.
 
 use std::collections::HashMap;
@@ -14,6 +15,7 @@ use crate::config::Settings;
 use crate::contract::days_since_epoch;
 use crate::engine::{plan_sql, Keep, Materialize};
 use crate::error::Result;
+use crate::history::History;
 
 /// One SQL step of the pipeline.
 #[derive(Debug)]
@@ -32,7 +34,7 @@ pub struct Step {
     pub wave: u8,
 }
 
-/// The transform steps of docs/SPEC.md §3–4, in pipeline order (after the checks).
+/// The transform steps of docs/SPEC.md §3, §4, §6, in pipeline order (after the checks).
 pub const STEPS: &[Step] = &[
     Step {
         file: "10_valid_accounts.sql",
@@ -140,10 +142,17 @@ pub const STEPS: &[Step] = &[
         wave: 9,
     },
     Step {
+        file: "26_tier_movements.sql",
+        sql: include_str!("../sql/26_tier_movements.sql"),
+        output: "tier_movements",
+        materialize: Materialize::Always,
+        wave: 9,
+    },
+    Step {
         file: "24_nps_aggregates.sql",
         sql: include_str!("../sql/24_nps_aggregates.sql"),
         output: "nps_aggregates",
-        materialize: Materialize::Never,
+        materialize: Materialize::Always,
         wave: 10,
     },
     Step {
@@ -153,10 +162,25 @@ pub const STEPS: &[Step] = &[
         materialize: Materialize::Never,
         wave: 10,
     },
+    Step {
+        file: "27_tier_migration.sql",
+        sql: include_str!("../sql/27_tier_migration.sql"),
+        output: "tier_migration",
+        materialize: Materialize::Never,
+        wave: 10,
+    },
+    Step {
+        file: "28_nps_changes.sql",
+        sql: include_str!("../sql/28_nps_changes.sql"),
+        output: "nps_changes",
+        materialize: Materialize::Never,
+        wave: 11,
+    },
 ];
 
-/// The SQL parameters of a run for snapshot date `date`.
-pub fn params(date: NaiveDate, s: &Settings) -> ParamValues {
+/// The SQL parameters of a run for snapshot date `date`, comparing with
+/// the dates of `history`.
+pub fn params(date: NaiveDate, s: &Settings, history: &History) -> ParamValues {
     let day_start = |d: NaiveDate| {
         let micros = d.and_time(NaiveTime::MIN).and_utc().timestamp_micros();
         ScalarValue::TimestampMicrosecond(Some(micros), Some("UTC".into()))
@@ -203,6 +227,7 @@ pub fn params(date: NaiveDate, s: &Settings) -> ParamValues {
         ),
     ]
     .into_iter()
+    .chain(history.params())
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     ParamValues::Map(map.into_iter().map(|(k, v)| (k, v.into())).collect())

@@ -62,6 +62,9 @@ pub struct Windows {
     pub nps_days: u32,
     /// Influence window (and partitions read).
     pub influence_max_age_days: u32,
+    /// How far back `tier_movements` looks for the previous committed
+    /// `customer_tiers` partition: the newest of D−1 … D−this.
+    pub movement_lookback_days: u32,
 }
 
 /// Quality gate settings.
@@ -138,6 +141,7 @@ impl Default for Windows {
             mentions_days: 30,
             nps_days: 90,
             influence_max_age_days: 90,
+            movement_lookback_days: 7,
         }
     }
 }
@@ -221,6 +225,7 @@ impl Settings {
             ("mentions_days", w.mentions_days),
             ("nps_days", w.nps_days),
             ("influence_max_age_days", w.influence_max_age_days),
+            ("movement_lookback_days", w.movement_lookback_days),
         ] {
             if v == 0 || v > 3660 {
                 return Err(Error::Usage(format!("{name} must be in 1..=3660, got {v}")));

@@ -30,6 +30,18 @@ pub async fn is_committed(out: &Location, table: &str, date: NaiveDate) -> Resul
     }
 }
 
+/// The data files of partition D of a table (its `part-*` files; `_SUCCESS`
+/// and other names starting with `_` or `.` left out), as URLs.
+pub async fn published_files(out: &Location, table: &str, date: NaiveDate) -> Result<Vec<String>> {
+    Ok(out
+        .list_partition(table, date)
+        .await?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| f.url)
+        .collect())
+}
+
 /// Publish a staged table into partition D (steps 1–4 above).
 pub async fn publish(
     out: &Location,

@@ -4,8 +4,10 @@
 //! replaces partition D of that table: Hive folders with `_SUCCESS` last
 //! ([`hive`]), or one Delta Lake commit per table (`delta`, behind the
 //! `delta` feature). The publisher also says whether a date is committed
-//! (backfill skips it) and, for `validate`, how many rows a published
-//! partition holds. Nothing outside this module knows which format it is.
+//! (backfill skips it), whether one table's partition is committed and
+//! which files hold it (a run compares with earlier dates: `history`) and,
+//! for `validate`, how many rows a published partition holds. Nothing
+//! outside this module knows which format it is.
 
 use chrono::NaiveDate;
 
@@ -95,6 +97,39 @@ impl Publisher {
             .is_some_and(|m| m.status() == Some("success")))
     }
 
+    /// Whether partition D of one `table` is committed: the newest manifest
+    /// of D says `success` and, for Hive, the partition carries `_SUCCESS`.
+    /// A date committed before `table` existed (an older pulsetier) counts
+    /// for the tables it has.
+    pub async fn is_table_committed(&self, table: &str, date: NaiveDate) -> Result<bool> {
+        if self.format == TableFormat::Hive && !hive::is_committed(&self.out, table, date).await? {
+            return Ok(false);
+        }
+        Ok(manifest::newest(&self.out, date)
+            .await?
+            .is_some_and(|m| m.status() == Some("success")))
+    }
+
+    /// The data files of partition D of a published `table`, as URLs a
+    /// session can read (sorted): for Hive the partition's part files, for
+    /// Delta the files of partition D in the table's current version (none
+    /// when the table does not exist yet). Ask [`Publisher::is_table_committed`]
+    /// first: this does not check that D is committed.
+    pub async fn published_files(&self, table: &str, date: NaiveDate) -> Result<Vec<String>> {
+        let mut urls: Vec<String> = match self.format {
+            TableFormat::Hive => hive::published_files(&self.out, table, date).await?,
+            TableFormat::Delta => {
+                #[cfg(feature = "delta")]
+                let files = delta::published_files(&self.out, table, date).await?;
+                #[cfg(not(feature = "delta"))]
+                let files = no_delta(table)?;
+                files
+            }
+        };
+        urls.sort();
+        Ok(urls)
+    }
+
     /// `validate` of a published Delta date: partition D of the table's
     /// latest version must hold the `rows` the inputs give; the version
     /// read, or `None` for Hive, for a date not published yet, or a table
@@ -159,8 +194,10 @@ mod tests {
         let is_committed = |_: &Location, date| hive.is_committed(date);
         let date = d("2026-03-10");
         assert!(!is_committed(&out, date).await.unwrap());
-        for t in ["customer_tiers", "nps_aggregates"] {
-            put(&out, &format!("{t}/snapshot_date=2026-03-10/_SUCCESS"), "").await;
+        for (t, _) in output::outputs() {
+            if t != "social_pulse" {
+                put(&out, &format!("{t}/snapshot_date=2026-03-10/_SUCCESS"), "").await;
+            }
         }
         let m = |status: &str| {
             format!(
@@ -177,6 +214,12 @@ mod tests {
             !is_committed(&out, date).await.unwrap(),
             "social_pulse lacks _SUCCESS"
         );
+        // one table's partition is committed on its own
+        assert!(hive
+            .is_table_committed("customer_tiers", date)
+            .await
+            .unwrap());
+        assert!(!hive.is_table_committed("social_pulse", date).await.unwrap());
         put(&out, "social_pulse/snapshot_date=2026-03-10/_SUCCESS", "").await;
         assert!(is_committed(&out, date).await.unwrap());
         assert!(

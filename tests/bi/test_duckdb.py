@@ -38,8 +38,9 @@ INPUT_TABLES = ("accounts", "mentions", "surveys", "influence_scores")
 
 VARCHAR, DOUBLE, BIGINT, INTEGER, BOOLEAN = "VARCHAR", "DOUBLE", "BIGINT", "INTEGER", "BOOLEAN"
 DECIMAL = "DECIMAL(18,2)"
+DATE_TYPE = "DATE"
 
-# docs/SPEC.md §4: the columns of each output, in order, with the type DuckDB shows.
+# docs/SPEC.md §4 and §6: the columns of each output, in order, with the type DuckDB shows.
 OUTPUTS: dict[str, list[tuple[str, str]]] = {
     "customer_tiers": [
         ("account_id", VARCHAR),
@@ -90,11 +91,54 @@ OUTPUTS: dict[str, list[tuple[str, str]]] = {
         ("avg_sentiment", DOUBLE),
         ("social_nps", DOUBLE),
     ],
+    "tier_movements": [
+        ("account_id", VARCHAR),
+        ("previous_snapshot_date", DATE_TYPE),
+        ("previous_tier", VARCHAR),
+        ("tier", VARCHAR),
+        ("previous_value_score", DOUBLE),
+        ("value_score", DOUBLE),
+        ("score_change", DOUBLE),
+        ("movement", VARCHAR),
+        ("tier_steps", INTEGER),
+    ],
+    "tier_migration": [
+        ("previous_snapshot_date", DATE_TYPE),
+        ("from_tier", VARCHAR),
+        ("to_tier", VARCHAR),
+        ("movement", VARCHAR),
+        ("accounts", BIGINT),
+    ],
+    "nps_changes": [
+        ("dimension", VARCHAR),
+        ("dimension_value", VARCHAR),
+        ("baseline_snapshot_date", DATE_TYPE),
+        ("responses_before", BIGINT),
+        ("responses_now", BIGINT),
+        ("nps_before", DOUBLE),
+        ("nps_now", DOUBLE),
+        ("change", DOUBLE),
+        ("margin_of_error_95_change", DOUBLE),
+        ("significant", BOOLEAN),
+        ("low_sample", BOOLEAN),
+    ],
 }
-ORDER_BY = {
+# The columns naming a row (for messages and sorting expected rows).
+KEYS = {
     "customer_tiers": ("value_rank",),
     "nps_aggregates": ("dimension", "dimension_value"),
     "social_pulse": ("dimension", "dimension_value"),
+    "tier_movements": ("account_id",),
+    "tier_migration": ("from_tier", "to_tier"),
+    "nps_changes": ("dimension", "dimension_value"),
+}
+# tier_migration: both axes in tier order, not by name (docs/SPEC.md §6).
+TIER_ORDER = ("platinum", "gold", "silver", "bronze", "(none)")
+_TIER_SQL = "list_position(['platinum', 'gold', 'silver', 'bronze', '(none)'], {})"
+# The contract order as a DuckDB ORDER BY.
+ORDER_BY = {
+    **KEYS,
+    "tier_migration": (_TIER_SQL.format("from_tier"), _TIER_SQL.format("to_tier")),
 }
 
 
@@ -118,9 +162,9 @@ def as_text(data) -> str:
     return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
 
 
-def run_pulsetier(output: Path) -> subprocess.CompletedProcess:
-    """`pulsetier run` for DATE into `output`; fails the test unless exit 0."""
-    cmd = [str(pulsetier_bin()), "run", "--input", INPUT, "--output", str(output), "--date", DATE]
+def run_pulsetier(output: Path, date: str = DATE) -> subprocess.CompletedProcess:
+    """`pulsetier run` for `date` into `output`; fails the test unless exit 0."""
+    cmd = [str(pulsetier_bin()), "run", "--input", INPUT, "--output", str(output), "--date", date]
     env = dict(os.environ, RUST_BACKTRACE="1")
     try:
         proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
@@ -213,6 +257,8 @@ def parse_cell(raw: str, duck_type: str, where: str):
             if not value.is_finite():
                 raise ValueError("not finite")
             return value
+        if duck_type == DATE_TYPE:
+            return dt.date.fromisoformat(text)
         if duck_type == BOOLEAN:
             lowered = text.lower()
             if lowered not in ("true", "false"):
@@ -248,7 +294,10 @@ def load_expected(table: str) -> list[dict]:
 
 
 def sort_key(table: str):
-    keys = ORDER_BY[table]
+    """The contract order of a row (a dict) of `table`."""
+    keys = KEYS[table]
+    if table == "tier_migration":
+        return lambda row: tuple(TIER_ORDER.index(row[k]) for k in keys)
     return lambda row: tuple(row[k] for k in keys)
 
 
@@ -264,6 +313,8 @@ def same_value(expected, actual, duck_type: str) -> bool:
         return isinstance(actual, int) and not isinstance(actual, bool) and actual == expected
     if duck_type == BOOLEAN:
         return isinstance(actual, bool) and actual == expected
+    if duck_type == DATE_TYPE:
+        return isinstance(actual, dt.date) and actual == expected
     return isinstance(actual, str) and actual == expected
 
 
@@ -274,7 +325,7 @@ def compare_rows(table: str, expected_rows: list[dict], actual_rows: list[dict])
     for i, (exp, act) in enumerate(zip(expected_rows, actual_rows)):
         for name, duck_type in OUTPUTS[table]:
             if not same_value(exp[name], act[name], duck_type):
-                problems.append(f"row {i} ({', '.join(f'{k}={exp[k]!r}' for k in ORDER_BY[table])})"
+                problems.append(f"row {i} ({', '.join(f'{k}={exp[k]!r}' for k in KEYS[table])})"
                                 f" column {name}: got {act[name]!r}, expected {exp[name]!r}")
     if problems:
         shown = "\n  ".join(problems[:30])
@@ -324,7 +375,7 @@ def test_rows_match_expected(out, table):
 def test_files_are_stored_in_contract_order(out, table):
     rows = physical_rows(out, table)
     keys = [sort_key(table)(r) for r in rows]
-    assert keys == sorted(keys), f"{table}: stored rows are not ordered by {ORDER_BY[table]}"
+    assert keys == sorted(keys), f"{table}: stored rows are not ordered by {KEYS[table]}"
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -456,3 +507,59 @@ def test_rerun_same_date_is_idempotent(tmp_path):
     for key in first:
         # NaN != NaN in Python: compare a NaN-stable representation (repr)
         assert repr(second[key]) == repr(first[key]), f"{key}: rows differ between two runs of {DATE}"
+
+
+def test_movements_across_two_dates_as_a_bi_tool_derives_them(tmp_path):
+    """Two dates (the fixtures' 2026-03-09, then 2026-03-10) in one output:
+    DuckDB reads every partition of the docs/SPEC.md §6 outputs with Hive
+    partitioning, and D's tier_movements and tier_migration are what a BI
+    tool derives from the two customer_tiers partitions itself."""
+    output = tmp_path / "out"
+    previous = "2026-03-09"
+    run_pulsetier(output, previous)
+    run_pulsetier(output)
+    con = duckdb.connect()
+    try:
+        def q(sql):
+            return con.execute(sql).fetchall()
+
+        def src(table):
+            return f"read_parquet({sql_str(glob_of(output, table))}, hive_partitioning = true)"
+
+        for table in ("tier_movements", "tier_migration", "nps_changes"):
+            dates = q(f"SELECT DISTINCT CAST(snapshot_date AS VARCHAR) FROM {src(table)} ORDER BY 1")
+            assert dates == [(previous,), (DATE,)], f"{table}: partitions {dates}"
+        # the first date had no committed date before it: all new
+        assert q(f"SELECT DISTINCT movement, previous_snapshot_date FROM {src('tier_movements')} "
+                 f"WHERE snapshot_date = DATE '{previous}'") == [("new", None)]
+        tiers = f"""
+            SELECT account_id, tier, value_score,
+                   list_position(['bronze', 'silver', 'gold', 'platinum'], tier) AS r
+            FROM {src('customer_tiers')} WHERE snapshot_date = DATE '{{}}'"""
+        derived = q(f"""
+            SELECT coalesce(d.account_id, p.account_id), DATE '{previous}', p.tier, d.tier,
+                   p.value_score, d.value_score, round(d.value_score - p.value_score, 2),
+                   CASE WHEN p.account_id IS NULL THEN 'new' WHEN d.account_id IS NULL THEN 'gone'
+                        WHEN d.r > p.r THEN 'up' WHEN d.r < p.r THEN 'down' ELSE 'same' END,
+                   d.r - p.r
+            FROM ({tiers.format(DATE)}) d FULL OUTER JOIN ({tiers.format(previous)}) p
+              ON d.account_id = p.account_id
+            ORDER BY 1""")
+        published = q(f"SELECT * EXCLUDE (snapshot_date) FROM {src('tier_movements')} "
+                      f"WHERE snapshot_date = DATE '{DATE}' ORDER BY account_id")
+        assert [tuple(r) for r in published] == [tuple(r) for r in derived]
+        assert {r[7] for r in published} >= {"up", "same", "gone"}, published
+        cells = q(f"""
+            SELECT from_tier, to_tier, accounts FROM {src('tier_migration')}
+            WHERE snapshot_date = DATE '{DATE}' AND accounts > 0 ORDER BY 1, 2""")
+        counted = q(f"""
+            SELECT coalesce(previous_tier, '(none)'), coalesce(tier, '(none)'), count(*)
+            FROM {src('tier_movements')} WHERE snapshot_date = DATE '{DATE}'
+            GROUP BY 1, 2 ORDER BY 1, 2""")
+        assert cells == counted
+        assert q(f"SELECT count(*) FROM {src('tier_migration')} GROUP BY snapshot_date") == [(24,), (24,)]
+        # 2025-12-10 (D - 90 days) is not committed: no baseline
+        assert q(f"SELECT count(*) FROM {src('nps_changes')} WHERE snapshot_date = DATE '{DATE}' "
+                 "AND (baseline_snapshot_date IS NOT NULL OR change IS NOT NULL)") == [(0,)]
+    finally:
+        con.close()

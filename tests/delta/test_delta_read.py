@@ -40,10 +40,10 @@ DATE = "2026-03-10"
 DAY = dt.date.fromisoformat(DATE)
 PARTITION = f"snapshot_date={DATE}"
 RUN_TIMEOUT_S = 600
-OUTPUTS = ("customer_tiers", "nps_aggregates", "social_pulse")
+OUTPUTS = tuple(bi.OUTPUTS)  # the three of docs/SPEC.md §4 and the three of §6
 REJECTS = tuple(f"_rejects/{t}" for t in bi.INPUT_TABLES)
 PUBLISHED = OUTPUTS + REJECTS
-ORDER_BY = bi.ORDER_BY  # docs/SPEC.md §4: customer_tiers by value_rank, the others by dimension, dimension_value
+ORDER_BY = bi.ORDER_BY  # docs/SPEC.md §4, §6, as DuckDB ORDER BY expressions
 # The second run: other scoring weights, NPS sample size and mentions window,
 # so every output table's rows of version 1 differ from version 0.
 SECOND_RUN_CONFIG = "[scoring]\nweight_spend = 0.5\n"
@@ -210,8 +210,8 @@ def test_delta_table_layout(runs, table):
             f"{uri}:\n{schema}\nHive:\n{hive_schema}")
         if order_of(table):
             rows = pq.read_table(path).to_pylist()
-            keys = [tuple(r[k] for k in ORDER_BY[table]) for r in rows]
-            assert keys == sorted(keys), f"{uri}: rows not stored in {ORDER_BY[table]} order"
+            keys = [bi.sort_key(table)(r) for r in rows]
+            assert keys == sorted(keys), f"{uri}: rows not stored in {bi.KEYS[table]} order"
     # no _SUCCESS: the Delta log is the commit
     assert not list((runs.delta / table).rglob("_SUCCESS"))
 

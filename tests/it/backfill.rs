@@ -24,7 +24,14 @@ use crate::common::*;
 const FROM: &str = "2026-03-07";
 const TO: &str = "2026-03-10";
 const DATES: [&str; 4] = ["2026-03-07", "2026-03-08", "2026-03-09", "2026-03-10"];
-const OUTPUTS: [&str; 3] = ["customer_tiers", "nps_aggregates", "social_pulse"];
+const OUTPUTS: [&str; 6] = [
+    "customer_tiers",
+    "nps_aggregates",
+    "social_pulse",
+    "tier_movements",
+    "tier_migration",
+    "nps_changes",
+];
 
 /// A copy of the fixtures with a fourth accounts snapshot, 2026-03-07.
 fn four_snapshots(name: &str) -> PathBuf {
@@ -307,15 +314,29 @@ fn broken_date_fails_alone_then_reruns_run_only_what_is_missing() {
         "a skipped date must write nothing"
     );
 
-    // 4. --force reruns every date.
+    // 4. --force reruns every date: the same files, except that 2026-03-10,
+    // run while 2026-03-09 was broken, compared with 2026-03-08 and now
+    // compares with 2026-03-09 (its tier_movements and tier_migration).
+    let chained = |p: &str| {
+        (p.starts_with("tier_movements/") || p.starts_with("tier_migration/"))
+            && p.contains("snapshot_date=2026-03-10/part-")
+    };
+    assert!(previous_dates(&out, "2026-03-10")
+        .iter()
+        .all(|d| d.as_deref() == Some("2026-03-08")));
     let o = backfill(&input, &out, &["--concurrency", "2", "--force"]);
     assert_exit(&o, 0);
     assert_eq!(statuses(&o), all("ok"), "{}", stdout(&o));
     assert_eq!(manifest_counts(&out), counts(&DATES.map(|d| (d, 2))));
-    assert!(
-        before == snapshot_tree(&out),
-        "a rerun gives the same files"
-    );
+    assert!(previous_dates(&out, "2026-03-10")
+        .iter()
+        .all(|d| d.as_deref() == Some("2026-03-09")));
+    let after = snapshot_tree(&out);
+    assert_eq!(before.len(), after.len());
+    for ((pb, bb), (pa, ba)) in before.iter().zip(&after) {
+        assert_eq!(pb, pa);
+        assert_eq!(bb == ba, !chained(pb), "{pb}: a rerun gives the same files");
+    }
 }
 
 #[test]
@@ -342,6 +363,70 @@ fn concurrency_three_gives_the_same_files_as_one() {
     for ((pa, ba), (pb, bb)) in a.iter().zip(&b) {
         assert_eq!(pa, pb);
         assert!(ba == bb, "{pa} differs between --concurrency 1 and 3");
+    }
+}
+
+/// `previous_snapshot_date` of every row of a date's `tier_movements`.
+fn previous_dates(out: &Path, date: &str) -> Vec<Option<String>> {
+    use arrow::array::{Array, AsArray};
+    let mut dates = Vec::new();
+    for b in read_partition(&partition(out, "tier_movements", date)) {
+        let col = b
+            .column_by_name("previous_snapshot_date")
+            .unwrap()
+            .as_primitive::<arrow::datatypes::Date32Type>();
+        for i in 0..col.len() {
+            dates.push(
+                col.value_as_date(i)
+                    .filter(|_| col.is_valid(i))
+                    .map(|d| d.to_string()),
+            );
+        }
+    }
+    dates
+}
+
+#[test]
+fn backfill_gives_the_tier_movements_of_runs_one_date_at_a_time() {
+    let input = four_snapshots("bf-movements");
+    let base = temp_dir("bf-movements");
+    let (backfilled, by_date) = (base.join("backfilled"), base.join("by-date"));
+    // two at a time: without waiting, 2026-03-08 would run beside 2026-03-07
+    // and find no committed previous date
+    let o = backfill(&input, &backfilled, &["--concurrency", "2"]);
+    assert_exit(&o, 0);
+    assert_eq!(statuses(&o), all("ok"));
+    for date in DATES {
+        let o = pulsetier(&[
+            "run",
+            "--date",
+            date,
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            by_date.to_str().unwrap(),
+        ]);
+        assert_exit(&o, 0);
+    }
+    // each date compared with the one before it (the first with none)
+    for (i, date) in DATES.iter().enumerate() {
+        let want = (i > 0).then(|| DATES[i - 1].to_string());
+        let got = previous_dates(&backfilled, date);
+        assert!(
+            !got.is_empty() && got.iter().all(|d| *d == want),
+            "{date}: {got:?}"
+        );
+    }
+    let (a, b) = (snapshot_tree(&backfilled), snapshot_tree(&by_date));
+    assert_eq!(
+        a.iter().map(|(p, _)| p).collect::<Vec<_>>(),
+        b.iter().map(|(p, _)| p).collect::<Vec<_>>()
+    );
+    for ((pa, ba), (_, bb)) in a.iter().zip(&b) {
+        assert!(
+            ba == bb,
+            "{pa} differs between the backfill and date-by-date runs"
+        );
     }
 }
 

@@ -12,10 +12,13 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 pub const DATE: &str = "2026-03-10";
 
 /// Every table a run publishes (partition D, with `_SUCCESS`).
-pub const PUBLISHED: [&str; 7] = [
+pub const PUBLISHED: [&str; 10] = [
     "customer_tiers",
     "nps_aggregates",
     "social_pulse",
+    "tier_movements",
+    "tier_migration",
+    "nps_changes",
     "_rejects/accounts",
     "_rejects/mentions",
     "_rejects/surveys",

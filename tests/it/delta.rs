@@ -171,24 +171,25 @@ fn delta_outputs_have_the_hive_rows_and_commit_metadata() {
 
 #[test]
 fn concurrent_dates_and_a_rerun_give_one_version_each() {
-    const D1: &str = "2026-03-09";
+    // two days apart, each looking one day back: neither date compares with
+    // the other, so the rows do not depend on which commits first
+    const D1: &str = "2026-03-08";
+    const ALONE: [&str; 2] = ["--movement-lookback-days", "1"];
     let root = temp_dir("delta-concurrent");
     let (hive, delta) = (root.join("hive"), root.join("delta"));
     for d in [D1, DATE] {
-        assert_exit(&run_date(&fixtures(), &hive, d, &[]), 0);
+        assert_exit(&run_date(&fixtures(), &hive, d, &ALONE), 0);
     }
     let children: Vec<Child> = [D1, DATE]
         .iter()
-        .map(|d| spawn(&fixtures(), &delta, d, 0, &[]))
+        .map(|d| spawn(&fixtures(), &delta, d, 0, &ALONE))
         .collect();
     for c in children {
         let o = c.wait_with_output().unwrap();
         assert_exit(&o, 0);
     }
-    assert_exit(
-        &run_date(&fixtures(), &delta, DATE, &["--table-format", "delta"]),
-        0,
-    );
+    let rerun_args = ["--table-format", "delta", ALONE[0], ALONE[1]];
+    assert_exit(&run_date(&fixtures(), &delta, DATE, &rerun_args), 0);
     let rerun = manifest_of(&delta, DATE, 1);
     rt().block_on(async {
         for t in PUBLISHED {
@@ -216,6 +217,40 @@ fn concurrent_dates_and_a_rerun_give_one_version_each() {
                 assert_eq!(rows, hive_rows(&hive, t, d), "{t} {d}");
             }
         }
+    });
+}
+
+/// The previous committed date is found in the Delta log: after a rerun of
+/// 2026-03-09 with other weights, the files of its first run are still on
+/// disk but no longer in the table; 2026-03-10 compares with the rerun's
+/// rows only, exactly as the Hive output of the same runs does.
+#[test]
+fn delta_history_reads_the_current_files_of_the_previous_date() {
+    const D1: &str = "2026-03-09";
+    let root = temp_dir("delta-history");
+    let (hive, delta) = (root.join("hive"), root.join("delta"));
+    let other = root.join("other.toml");
+    std::fs::write(&other, "[scoring]\nweight_spend = 0.5\n").unwrap();
+    let other_weights = ["--config", other.to_str().unwrap()];
+    let delta_arg = ["--table-format", "delta"];
+    assert_exit(&run_date(&fixtures(), &delta, D1, &delta_arg), 0);
+    let rerun: Vec<&str> = delta_arg.iter().chain(&other_weights).copied().collect();
+    assert_exit(&run_date(&fixtures(), &delta, D1, &rerun), 0);
+    assert_exit(&run_date(&fixtures(), &delta, DATE, &delta_arg), 0);
+    assert_exit(&run_date(&fixtures(), &hive, D1, &other_weights), 0);
+    assert_exit(&run_date(&fixtures(), &hive, DATE, &[]), 0);
+    let on_disk = std::fs::read_dir(delta.join(format!("customer_tiers/snapshot_date={D1}")))
+        .unwrap()
+        .count();
+    assert_eq!(on_disk, 2, "both runs' files of {D1} are on disk");
+    assert_eq!(manifest_of(&delta, DATE, 0)["previous_snapshot_date"], D1);
+    rt().block_on(async {
+        for t in PUBLISHED {
+            let (rows, _) = delta_rows(&delta, t, DATE, None).await;
+            assert_eq!(rows, hive_rows(&hive, t, DATE), "{t}");
+        }
+        let (moves, _) = delta_rows(&delta, "tier_movements", DATE, None).await;
+        assert!(moves.starts_with("16 rows"), "{moves}");
     });
 }
 

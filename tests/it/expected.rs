@@ -24,7 +24,7 @@ fn published() -> &'static Path {
     })
 }
 
-fn read_csv(name: &str) -> (Vec<String>, Vec<Vec<String>>) {
+pub(crate) fn read_csv(name: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let text = fs::read_to_string(repo().join("tests/expected").join(name)).unwrap();
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let header = lines
@@ -40,7 +40,7 @@ fn read_csv(name: &str) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 /// Rows of batches as strings (null = empty), with each column's type.
-fn rows_of(batches: &[RecordBatch]) -> (Vec<String>, Vec<DataType>, Vec<Vec<String>>) {
+pub(crate) fn rows_of(batches: &[RecordBatch]) -> (Vec<String>, Vec<DataType>, Vec<Vec<String>>) {
     let schema = batches[0].schema();
     let names = schema.fields().iter().map(|f| f.name().clone()).collect();
     let types = schema
@@ -76,11 +76,15 @@ fn rows_of(batches: &[RecordBatch]) -> (Vec<String>, Vec<DataType>, Vec<Vec<Stri
 }
 
 fn assert_table_matches(table: &str) {
-    let dir = published()
-        .join(table)
-        .join(format!("snapshot_date={DATE}"));
+    assert_partition_matches(published(), table, &format!("{table}.csv"));
+}
+
+/// Partition D of `table` under `out` against the hand-computed
+/// `tests/expected/<csv>`, in order.
+pub(crate) fn assert_partition_matches(out: &Path, table: &str, csv: &str) {
+    let dir = out.join(table).join(format!("snapshot_date={DATE}"));
     let (names, types, got) = rows_of(&read_partition(&dir));
-    let (header, want) = read_csv(&format!("{table}.csv"));
+    let (header, want) = read_csv(csv);
     assert_eq!(names, header, "{table}: columns and order");
     assert_eq!(got.len(), want.len(), "{table}: row count");
     let mut diffs = Vec::new();
@@ -119,6 +123,19 @@ fn nps_aggregates_match_hand_computed_values() {
 #[test]
 fn social_pulse_matches_hand_computed_values() {
     assert_table_matches("social_pulse");
+}
+
+/// No earlier date is committed: every account is `new` (docs/SPEC.md §6).
+#[test]
+fn tier_movements_without_a_previous_date_are_all_new() {
+    assert_table_matches("tier_movements");
+    assert_table_matches("tier_migration");
+}
+
+/// No baseline date is committed: only D's side of each group.
+#[test]
+fn nps_changes_without_a_baseline_have_only_now() {
+    assert_table_matches("nps_changes");
 }
 
 #[test]

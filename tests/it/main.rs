@@ -15,6 +15,7 @@ mod explain_account;
 mod fuzz;
 mod generate;
 mod hardening;
+mod history;
 mod layout;
 mod publish;
 mod slt;

@@ -70,9 +70,13 @@ fn steps() -> Vec<(&'static str, String, &'static str)> {
 }
 
 /// The SQL parameters of a run for snapshot date `date` with the default
-/// settings.
+/// settings and no earlier committed date to compare with.
 fn params(date: NaiveDate) -> ParamValues {
-    pulsetier::transform::params(date, &pulsetier::Settings::default())
+    pulsetier::transform::params(
+        date,
+        &pulsetier::Settings::default(),
+        &pulsetier::history::History::default(),
+    )
 }
 
 // ---------------------------------------------------------------------------

@@ -425,6 +425,34 @@ pub async fn publish(
     })
 }
 
+/// The data files of partition D in the latest version of a published
+/// Delta table, as URLs of the run's store; none when the table does not
+/// exist yet.
+pub async fn published_files(out: &Location, table: &str, date: NaiveDate) -> Result<Vec<String>> {
+    let t = open(out, table).await?;
+    if t.version().is_none() {
+        return Ok(Vec::new());
+    }
+    let day = date.to_string();
+    let filter = [(
+        PARTITION_COLUMN,
+        deltalake::FilterOp::Eq,
+        deltalake::FilterValue::Scalar(day.as_str()),
+    )];
+    let files = t
+        .get_files_by_partitions(&filter)
+        .await
+        .map_err(|e| delta_err(out, table, e))?;
+    let root = out.child(&[table]);
+    Ok(files
+        .iter()
+        .map(|rel| {
+            let path = rel.parts().fold(root.clone(), |p, part| p.join(part));
+            out.url_of(&path)
+        })
+        .collect())
+}
+
 /// Rows of partition D in the latest version of a published Delta table,
 /// with that version; `None` when the table does not exist yet.
 pub async fn published_rows(

@@ -1,0 +1,127 @@
+//! What a run compares with (docs/SPEC.md §6): the previous committed date
+//! P, whose published `customer_tiers` `tier_movements` compares D's with,
+//! and the NPS baseline date B = D − nps_days, whose published
+//! `nps_aggregates` `nps_changes` compares D's with. Both are asked of the
+//! [`Publisher`], so they work alike for Hive and Delta outputs, and their
+//! files are registered as `previous_tiers` and `baseline_nps` (an empty
+//! table of the output's schema when there is none) before the transform
+//! steps run. A rerun of D finds the same P and B, so it gives the same rows.
+
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use chrono::{Days, NaiveDate};
+use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::dataframe::DataFrame;
+use datafusion::logical_expr::{EmptyRelation, LogicalPlan};
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+
+use crate::config::Settings;
+use crate::contract::days_since_epoch;
+use crate::error::{Error, Result};
+use crate::output::{customer_tiers_schema, nps_aggregates_schema};
+use crate::publish::Publisher;
+
+/// The table `tier_movements` reads P's `customer_tiers` as.
+pub const PREVIOUS_TIERS: &str = "previous_tiers";
+/// The table `nps_changes` reads B's `nps_aggregates` as.
+pub const BASELINE_NPS: &str = "baseline_nps";
+
+/// The earlier committed dates a run of D compares with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct History {
+    /// P: the newest date in D−1 … D−`movement_lookback_days` whose
+    /// `customer_tiers` partition is committed.
+    pub previous: Option<NaiveDate>,
+    /// B = D − `nps_days`, when its `nps_aggregates` partition is committed.
+    pub baseline: Option<NaiveDate>,
+}
+
+impl History {
+    /// Find P and B for a run of `date` (a few small reads per date looked at).
+    pub async fn find(publisher: &Publisher, date: NaiveDate, s: &Settings) -> Result<History> {
+        let mut previous = None;
+        for back in 1..=u64::from(s.windows.movement_lookback_days) {
+            let Some(p) = date.checked_sub_days(Days::new(back)) else {
+                break;
+            };
+            if publisher.is_table_committed("customer_tiers", p).await? {
+                previous = Some(p);
+                break;
+            }
+        }
+        let mut baseline = None;
+        if let Some(b) = date.checked_sub_days(Days::new(u64::from(s.windows.nps_days))) {
+            if publisher.is_table_committed("nps_aggregates", b).await? {
+                baseline = Some(b);
+            }
+        }
+        tracing::info!(previous = ?previous, baseline = ?baseline, "compared with");
+        Ok(History { previous, baseline })
+    }
+
+    /// Register `previous_tiers` and `baseline_nps` in `ctx`: the published
+    /// files of P and B, or empty tables of the same schemas.
+    pub async fn register(&self, ctx: &SessionContext, publisher: &Publisher) -> Result<()> {
+        let tables = [
+            (
+                PREVIOUS_TIERS,
+                "customer_tiers",
+                self.previous,
+                customer_tiers_schema(),
+            ),
+            (
+                BASELINE_NPS,
+                "nps_aggregates",
+                self.baseline,
+                nps_aggregates_schema(),
+            ),
+        ];
+        for (name, table, date, schema) in tables {
+            let files = match date {
+                Some(d) => publisher.published_files(table, d).await?,
+                None => Vec::new(),
+            };
+            let df = published(ctx, name, files, schema).await?;
+            ctx.register_table(name, df.into_view())
+                .map_err(|e| Error::engine(name, e))?;
+        }
+        Ok(())
+    }
+
+    /// The SQL parameters `$previous_snapshot_date` and
+    /// `$baseline_snapshot_date`: DATE values, null when there is none.
+    pub fn params(&self) -> [(&'static str, ScalarValue); 2] {
+        let date = |d: Option<NaiveDate>| ScalarValue::Date32(d.map(days_since_epoch));
+        [
+            ("previous_snapshot_date", date(self.previous)),
+            ("baseline_snapshot_date", date(self.baseline)),
+        ]
+    }
+}
+
+/// A published partition's files read with the output's schema, or an empty
+/// relation of that schema when there are none (a plan node any engine can
+/// ship, like an input table with no file).
+async fn published(
+    ctx: &SessionContext,
+    name: &str,
+    files: Vec<String>,
+    schema: SchemaRef,
+) -> Result<DataFrame> {
+    if files.is_empty() {
+        let schema =
+            DFSchema::try_from(schema.as_ref().clone()).map_err(|e| Error::engine(name, e))?;
+        let plan = LogicalPlan::EmptyRelation(EmptyRelation {
+            produce_one_row: false,
+            schema: Arc::new(schema),
+        });
+        return Ok(DataFrame::new(ctx.state(), plan));
+    }
+    let options = ParquetReadOptions::default()
+        .file_extension("")
+        .schema(schema.as_ref());
+    ctx.read_parquet(files, options)
+        .await
+        .map_err(|e| Error::engine(name, e))
+}
