@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 
-/// Data files (name → bytes) of partition D of a table, and whether it has `_SUCCESS`.
+/// Data files (name → bytes; hidden `_`/`.` names left out, as readers do)
+/// of partition D of a table, and whether it has `_SUCCESS`.
 fn partition_state(out: &Path, table: &str) -> (BTreeMap<String, Vec<u8>>, bool) {
     let dir = out.join(table).join(format!("snapshot_date={DATE}"));
     let mut files = BTreeMap::new();
@@ -24,7 +25,10 @@ fn partition_state(out: &Path, table: &str) -> (BTreeMap<String, Vec<u8>>, bool)
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
             if name == "_SUCCESS" {
                 success = true;
-            } else {
+            } else if !name.starts_with(['_', '.']) {
+                // hidden names are not data to any reader (docs/SPEC.md §1):
+                // a SIGKILL during a local put can leave object_store's
+                // temporary `_SUCCESS#1` behind, which no reader sees
                 files.insert(name, fs::read(&p).unwrap());
             }
         }
