@@ -13,12 +13,19 @@
 //! reported, not only the first.
 //!
 //! Records: `statement ok` / `statement error` / `query` go to DataFusion as
-//! SQL, except two pseudo-statements (inside `statement ok`):
+//! SQL, except four pseudo-statements (inside `statement ok`):
 //! - `PULSETIER DATE YYYY-MM-DD`: the snapshot date D of the steps run after
 //!   it (default `2026-03-10`).
+//! - `PULSETIER PREVIOUS YYYY-MM-DD|NONE` / `PULSETIER BASELINE
+//!   YYYY-MM-DD|NONE`: the earlier committed dates the steps run after it
+//!   compare with (`History { previous, baseline }`, docs/SPEC.md §6: P,
+//!   bound as `$previous_snapshot_date`, and B, bound as
+//!   `$baseline_snapshot_date`); both NONE (null) by default. They only set
+//!   the parameters: the file creates `previous_tiers` / `baseline_nps`
+//!   itself.
 //! - `PULSETIER RUN <file>.sql`: plans that step of the library with the
-//!   pipeline's parameters for D bound (`transform::params(D,
-//!   &Settings::default())`), collects the result and registers it in memory
+//!   pipeline's parameters for D and the history bound (`transform::params(D,
+//!   &Settings::default(), &History { previous, baseline })`), collects the result and registers it in memory
 //!   under the step's output name (`checked_<table>` for a check step),
 //!   replacing an earlier table of that name. It completes with the number of
 //!   result rows, so `statement count N` asserts N.
@@ -70,12 +77,17 @@ fn steps() -> Vec<(&'static str, String, &'static str)> {
 }
 
 /// The SQL parameters of a run for snapshot date `date` with the default
-/// settings and no earlier committed date to compare with.
-fn params(date: NaiveDate) -> ParamValues {
+/// settings, comparing with the committed dates `previous` (P) and
+/// `baseline` (B), each none by default.
+fn params(
+    date: NaiveDate,
+    previous: Option<NaiveDate>,
+    baseline: Option<NaiveDate>,
+) -> ParamValues {
     pulsetier::transform::params(
         date,
         &pulsetier::Settings::default(),
-        &pulsetier::history::History::default(),
+        &pulsetier::history::History { previous, baseline },
     )
 }
 
@@ -109,10 +121,13 @@ impl From<datafusion::error::DataFusionError> for SltError {
     }
 }
 
-/// One `.slt` file's database: a fresh session and the snapshot date.
+/// One `.slt` file's database: a fresh session, the snapshot date and the
+/// earlier committed dates P and B (none until set).
 struct StepDb {
     ctx: SessionContext,
     date: NaiveDate,
+    previous: Option<NaiveDate>,
+    baseline: Option<NaiveDate>,
 }
 
 impl StepDb {
@@ -123,16 +138,27 @@ impl StepDb {
         StepDb {
             ctx: SessionContext::new_with_config(config),
             date: NaiveDate::parse_from_str(DEFAULT_DATE, "%Y-%m-%d").expect("default date"),
+            previous: None,
+            baseline: None,
         }
     }
 
-    /// `PULSETIER DATE …` / `PULSETIER RUN …` (the words after `PULSETIER`).
+    /// `PULSETIER DATE …` / `PREVIOUS …` / `BASELINE …` / `RUN …` (the words
+    /// after `PULSETIER`).
     async fn pseudo(&mut self, words: &[&str]) -> Result<DBOutput<DefaultColumnType>, SltError> {
         match words {
             [verb, date] if verb.eq_ignore_ascii_case("DATE") => {
                 self.date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|e| {
                     SltError(format!("PULSETIER DATE {date}: not a YYYY-MM-DD date: {e}"))
                 })?;
+                Ok(DBOutput::StatementComplete(0))
+            }
+            [verb, date] if verb.eq_ignore_ascii_case("PREVIOUS") => {
+                self.previous = optional_date("PREVIOUS", date)?;
+                Ok(DBOutput::StatementComplete(0))
+            }
+            [verb, date] if verb.eq_ignore_ascii_case("BASELINE") => {
+                self.baseline = optional_date("BASELINE", date)?;
                 Ok(DBOutput::StatementComplete(0))
             }
             [verb, file] if verb.eq_ignore_ascii_case("RUN") => {
@@ -151,7 +177,7 @@ impl StepDb {
                     .sql(sql)
                     .await
                     .map_err(wrap)?
-                    .with_param_values(params(self.date))
+                    .with_param_values(params(self.date, self.previous, self.baseline))
                     .map_err(wrap)?;
                 let kept = df.cache().await.map_err(wrap)?;
                 let rows = kept.clone().count().await.map_err(wrap)?;
@@ -162,7 +188,7 @@ impl StepDb {
                 Ok(DBOutput::StatementComplete(rows as u64))
             }
             _ => Err(SltError(format!(
-                "unknown pseudo-statement PULSETIER {}: use PULSETIER DATE YYYY-MM-DD or PULSETIER RUN <file>.sql",
+                "unknown pseudo-statement PULSETIER {}: use PULSETIER DATE YYYY-MM-DD, PULSETIER PREVIOUS YYYY-MM-DD|NONE, PULSETIER BASELINE YYYY-MM-DD|NONE or PULSETIER RUN <file>.sql",
                 words.join(" ")
             ))),
         }
@@ -187,6 +213,21 @@ impl StepDb {
         }
         Ok(DBOutput::Rows { types, rows })
     }
+}
+
+/// The date of `PULSETIER PREVIOUS|BASELINE <text>`: `NONE` (any case) is
+/// none, else a YYYY-MM-DD date.
+fn optional_date(verb: &str, text: &str) -> Result<Option<NaiveDate>, SltError> {
+    if text.eq_ignore_ascii_case("NONE") {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|e| {
+            SltError(format!(
+                "PULSETIER {verb} {text}: not a YYYY-MM-DD date or NONE: {e}"
+            ))
+        })
 }
 
 #[async_trait::async_trait]
@@ -373,7 +414,8 @@ async fn slt_files_pass() {
 }
 
 /// The runner itself can fail: a wrong expected value, an unknown step, a
-/// bad date and a step whose input is missing are errors.
+/// bad date (of DATE or PREVIOUS) and a step whose input is missing are
+/// errors.
 #[tokio::test]
 async fn runner_reports_wrong_results_and_bad_pseudo_statements() {
     let wrong_value = "query T\nSELECT 1 + 1\n----\n3\n";
@@ -383,6 +425,10 @@ async fn runner_reports_wrong_results_and_bad_pseudo_statements() {
     for (bad, message) in [
         ("PULSETIER RUN 99_nothing.sql", "no such step"),
         ("PULSETIER DATE 2026-02-30", "not a YYYY-MM-DD date"),
+        (
+            "PULSETIER PREVIOUS 2026-03-32",
+            "not a YYYY-MM-DD date or NONE",
+        ),
         ("PULSETIER FLY", "unknown pseudo-statement"),
         // raw_accounts does not exist in a fresh session
         ("PULSETIER RUN 01_check_accounts.sql", "raw_accounts"),
