@@ -241,13 +241,12 @@ impl ManifestDoc {
     }
 }
 
-/// The newest manifest of date D (`_manifests/snapshot_date=D/<run_id>.json`;
-/// run ids start with their UTC start time, so the last name is the newest),
-/// or `None` when there is none or it is not readable JSON.
-pub async fn newest(out: &Location, date: NaiveDate) -> Result<Option<ManifestDoc>> {
-    let dir = partition_path(out, "_manifests", date);
-    let newest = out
-        .list(&dir)
+/// The manifests of date D (`_manifests/snapshot_date=D/<run_id>.json`),
+/// newest first: run ids start with their UTC start time, so names sort by
+/// run.
+pub async fn of_date(out: &Location, date: NaiveDate) -> Result<Vec<object_store::path::Path>> {
+    let mut paths: Vec<_> = out
+        .list(&partition_path(out, "_manifests", date))
         .await?
         .into_iter()
         .map(|o| o.location)
@@ -255,14 +254,29 @@ pub async fn newest(out: &Location, date: NaiveDate) -> Result<Option<ManifestDo
             p.filename()
                 .is_some_and(|n| n.ends_with(".json") && !n.starts_with(['_', '.']))
         })
-        .max();
-    let Some(path) = newest else {
-        return Ok(None);
-    };
-    let bytes = match out.store.get(&path).await {
-        Ok(got) => got.bytes().await.map_err(out.storage_err("get", &path))?,
+        .collect();
+    paths.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(paths)
+}
+
+/// A manifest read back as JSON; `None` when it is gone or not readable JSON.
+pub async fn read(
+    out: &Location,
+    path: &object_store::path::Path,
+) -> Result<Option<serde_json::Value>> {
+    let bytes = match out.store.get(path).await {
+        Ok(got) => got.bytes().await.map_err(out.storage_err("get", path))?,
         Err(object_store::Error::NotFound { .. }) => return Ok(None),
-        Err(e) => return Err(out.storage_err("get", &path)(e)),
+        Err(e) => return Err(out.storage_err("get", path)(e)),
     };
-    Ok(serde_json::from_slice(&bytes).ok().map(ManifestDoc))
+    Ok(serde_json::from_slice(&bytes).ok())
+}
+
+/// The newest manifest of date D, or `None` when there is none or it is not
+/// readable JSON.
+pub async fn newest(out: &Location, date: NaiveDate) -> Result<Option<ManifestDoc>> {
+    match of_date(out, date).await?.first() {
+        Some(path) => Ok(read(out, path).await?.map(ManifestDoc)),
+        None => Ok(None),
+    }
 }

@@ -10,15 +10,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
-use object_store::ObjectStoreExt;
 
 use super::OUTPUTS;
 use crate::config::{Audits, Level};
 use crate::contract::TABLES;
 use crate::error::Result;
 use crate::findings::{Baseline, Finding, Kind, Outcome};
-use crate::manifest::InputStats;
-use crate::storage::{partition_path, Location};
+use crate::manifest::{self, InputStats};
+use crate::storage::Location;
 
 /// The manifest a run is compared with.
 #[derive(Debug, Clone)]
@@ -49,25 +48,8 @@ pub async fn baseline(out: &Location, date: NaiveDate) -> Result<Option<Earlier>
         .collect();
     dates.sort_unstable_by(|a, b| b.cmp(a));
     for d in dates {
-        let mut files: Vec<_> = out
-            .list(&partition_path(out, "_manifests", d))
-            .await?
-            .into_iter()
-            .map(|o| o.location)
-            .filter(|p| {
-                p.filename()
-                    .is_some_and(|n| n.ends_with(".json") && !n.starts_with(['_', '.']))
-            })
-            .collect();
-        files.sort_unstable_by(|a, b| b.cmp(a));
-        for path in files {
-            let got = out.store.get(&path).await;
-            let bytes = match got {
-                Ok(g) => g.bytes().await.map_err(out.storage_err("get", &path))?,
-                Err(object_store::Error::NotFound { .. }) => continue,
-                Err(e) => return Err(out.storage_err("get", &path)(e)),
-            };
-            let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        for path in manifest::of_date(out, d).await? {
+            let Some(doc) = manifest::read(out, &path).await? else {
                 continue;
             };
             if doc["status"] == "success" {

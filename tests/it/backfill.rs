@@ -24,14 +24,6 @@ use crate::common::*;
 const FROM: &str = "2026-03-07";
 const TO: &str = "2026-03-10";
 const DATES: [&str; 4] = ["2026-03-07", "2026-03-08", "2026-03-09", "2026-03-10"];
-const OUTPUTS: [&str; 6] = [
-    "customer_tiers",
-    "nps_aggregates",
-    "social_pulse",
-    "tier_movements",
-    "tier_migration",
-    "nps_changes",
-];
 
 /// A copy of the fixtures with a fourth accounts snapshot, 2026-03-07.
 fn four_snapshots(name: &str) -> PathBuf {
@@ -397,16 +389,7 @@ fn backfill_gives_the_tier_movements_of_runs_one_date_at_a_time() {
     assert_exit(&o, 0);
     assert_eq!(statuses(&o), all("ok"));
     for date in DATES {
-        let o = pulsetier(&[
-            "run",
-            "--date",
-            date,
-            "--input",
-            input.to_str().unwrap(),
-            "--output",
-            by_date.to_str().unwrap(),
-        ]);
-        assert_exit(&o, 0);
+        assert_exit(&run_on(&input, &by_date, date, &[]), 0);
     }
     // each date compared with the one before it (the first with none)
     for (i, date) in DATES.iter().enumerate() {

@@ -33,20 +33,10 @@ fn config(dir: &Path, name: &str, toml: &str) -> PathBuf {
 
 /// `pulsetier run` for `date` with a config file (or none).
 fn run_date(input: &Path, out: &Path, date: &str, cfg: Option<&Path>) -> Output {
-    let mut args = vec![
-        "run".to_string(),
-        "--date".into(),
-        date.into(),
-        "--input".into(),
-        input.display().to_string(),
-        "--output".into(),
-        out.display().to_string(),
-    ];
-    if let Some(c) = cfg {
-        args.extend(["--config".into(), c.display().to_string()]);
+    match cfg {
+        Some(c) => run_on(input, out, date, &["--config", c.to_str().unwrap()]),
+        None => run_on(input, out, date, &[]),
     }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    pulsetier(&args)
 }
 
 /// The newest manifest of `date` under `out`.

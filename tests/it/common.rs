@@ -11,14 +11,24 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 pub const DATE: &str = "2026-03-10";
 
-/// Every table a run publishes (partition D, with `_SUCCESS`).
-pub const PUBLISHED: [&str; 10] = [
+/// The outputs of a run (without `_rejects`).
+pub const OUTPUTS: [&str; 6] = [
     "customer_tiers",
     "nps_aggregates",
     "social_pulse",
     "tier_movements",
     "tier_migration",
     "nps_changes",
+];
+
+/// Every table a run publishes (partition D, with `_SUCCESS`).
+pub const PUBLISHED: [&str; 10] = [
+    OUTPUTS[0],
+    OUTPUTS[1],
+    OUTPUTS[2],
+    OUTPUTS[3],
+    OUTPUTS[4],
+    OUTPUTS[5],
     "_rejects/accounts",
     "_rejects/mentions",
     "_rejects/surveys",
@@ -82,10 +92,15 @@ pub fn pulsetier(args: &[&str]) -> Output {
 }
 
 pub fn run(input: &Path, output: &Path, extra: &[&str]) -> Output {
+    run_on(input, output, DATE, extra)
+}
+
+/// `pulsetier run` of `date` from `input` to `output`, with `extra` flags.
+pub fn run_on(input: &Path, output: &Path, date: &str, extra: &[&str]) -> Output {
     let mut args = vec![
         "run",
         "--date",
-        DATE,
+        date,
         "--input",
         input.to_str().unwrap(),
         "--output",

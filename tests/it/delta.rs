@@ -82,20 +82,6 @@ fn hive_rows(out: &Path, table: &str, date: &str) -> String {
     text(&batches)
 }
 
-fn run_date(input: &Path, out: &Path, date: &str, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "run",
-        "--date",
-        date,
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    pulsetier(&args)
-}
-
 /// A paused Delta run of `date` in the background (see `spawn_paused`).
 fn spawn(input: &Path, out: &Path, date: &str, pause_ms: u64, extra: &[&str]) -> Child {
     let mut args = vec!["--table-format", "delta"];
@@ -178,7 +164,7 @@ fn concurrent_dates_and_a_rerun_give_one_version_each() {
     let root = temp_dir("delta-concurrent");
     let (hive, delta) = (root.join("hive"), root.join("delta"));
     for d in [D1, DATE] {
-        assert_exit(&run_date(&fixtures(), &hive, d, &ALONE), 0);
+        assert_exit(&run_on(&fixtures(), &hive, d, &ALONE), 0);
     }
     let children: Vec<Child> = [D1, DATE]
         .iter()
@@ -189,7 +175,7 @@ fn concurrent_dates_and_a_rerun_give_one_version_each() {
         assert_exit(&o, 0);
     }
     let rerun_args = ["--table-format", "delta", ALONE[0], ALONE[1]];
-    assert_exit(&run_date(&fixtures(), &delta, DATE, &rerun_args), 0);
+    assert_exit(&run_on(&fixtures(), &delta, DATE, &rerun_args), 0);
     let rerun = manifest_of(&delta, DATE, 1);
     rt().block_on(async {
         for t in PUBLISHED {
@@ -233,12 +219,12 @@ fn delta_history_reads_the_current_files_of_the_previous_date() {
     std::fs::write(&other, "[scoring]\nweight_spend = 0.5\n").unwrap();
     let other_weights = ["--config", other.to_str().unwrap()];
     let delta_arg = ["--table-format", "delta"];
-    assert_exit(&run_date(&fixtures(), &delta, D1, &delta_arg), 0);
+    assert_exit(&run_on(&fixtures(), &delta, D1, &delta_arg), 0);
     let rerun: Vec<&str> = delta_arg.iter().chain(&other_weights).copied().collect();
-    assert_exit(&run_date(&fixtures(), &delta, D1, &rerun), 0);
-    assert_exit(&run_date(&fixtures(), &delta, DATE, &delta_arg), 0);
-    assert_exit(&run_date(&fixtures(), &hive, D1, &other_weights), 0);
-    assert_exit(&run_date(&fixtures(), &hive, DATE, &[]), 0);
+    assert_exit(&run_on(&fixtures(), &delta, D1, &rerun), 0);
+    assert_exit(&run_on(&fixtures(), &delta, DATE, &delta_arg), 0);
+    assert_exit(&run_on(&fixtures(), &hive, D1, &other_weights), 0);
+    assert_exit(&run_on(&fixtures(), &hive, DATE, &[]), 0);
     let on_disk = std::fs::read_dir(delta.join(format!("customer_tiers/snapshot_date={D1}")))
         .unwrap()
         .count();
