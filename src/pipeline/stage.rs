@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use chrono::Utc;
 use datafusion::logical_expr::col;
-use futures::{StreamExt, TryStreamExt};
 
 use super::{Mode, Prepared, Staged};
 use crate::audit;
@@ -110,21 +109,34 @@ pub(super) async fn compute_and_stage(
             frames.push((table.to_string(), df, schema));
         }
     }
-    // every table at the same time (the small ones overlap the big one);
-    // results in the order above
-    let writes = frames.into_iter().map(|(table, df, schema)| {
-        let dir = staging.table_dir(&table);
-        async move {
-            let (stream, _) = engine::execute(&table, df).await?;
-            let files =
-                output::write_parts(&p.output, &dir, stream, &schema, layout, &table).await?;
-            Ok::<_, Error>((table, files))
+    // every table at the same time (the small ones overlap the big one),
+    // each in a task of its own: Parquet encoding is CPU work, and in one
+    // task the tables would take turns on one core. Results in the order
+    // above; a failed write, or a cancelled run dropping the set, aborts
+    // the others.
+    let mut queue = frames.into_iter().enumerate();
+    let mut running = tokio::task::JoinSet::new();
+    let mut written = Vec::new();
+    loop {
+        while running.len() < engine.together() {
+            let Some((i, (table, df, schema))) = queue.next() else {
+                break;
+            };
+            let (out, dir) = (p.output.clone(), staging.table_dir(&table));
+            running.spawn(async move {
+                let (stream, _) = engine::execute(&table, df).await?;
+                let files =
+                    output::write_parts(&out, &dir, stream, &schema, layout, &table).await?;
+                Ok::<_, Error>((i, table, files))
+            });
         }
-    });
-    let tables = futures::stream::iter(writes)
-        .buffered(engine.together())
-        .try_collect::<Vec<_>>()
-        .await?;
+        let Some(done) = running.join_next().await else {
+            break;
+        };
+        written.push(done.map_err(|e| Error::Internal(format!("writing a table: {e}")))??);
+    }
+    written.sort_by_key(|(i, _, _)| *i);
+    let tables: Vec<_> = written.into_iter().map(|(_, t, f)| (t, f)).collect();
     timings.insert("write_staging".into(), contract::elapsed_ms(t));
     cfg.pause.wait().await;
     if passed {
