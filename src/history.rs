@@ -7,17 +7,15 @@
 //! table of the output's schema when there is none) before the transform
 //! steps run. A rerun of D finds the same P and B, so it gives the same rows.
 
-use std::sync::Arc;
-
 use arrow::datatypes::SchemaRef;
 use chrono::{Days, NaiveDate};
-use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::common::ScalarValue;
 use datafusion::dataframe::DataFrame;
-use datafusion::logical_expr::{EmptyRelation, LogicalPlan};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
 use crate::config::Settings;
 use crate::contract::days_since_epoch;
+use crate::engine::empty_table;
 use crate::error::{Error, Result};
 use crate::output::{customer_tiers_schema, nps_aggregates_schema};
 use crate::publish::Publisher;
@@ -110,13 +108,7 @@ async fn published(
     schema: SchemaRef,
 ) -> Result<DataFrame> {
     if files.is_empty() {
-        let schema =
-            DFSchema::try_from(schema.as_ref().clone()).map_err(|e| Error::engine(name, e))?;
-        let plan = LogicalPlan::EmptyRelation(EmptyRelation {
-            produce_one_row: false,
-            schema: Arc::new(schema),
-        });
-        return Ok(DataFrame::new(ctx.state(), plan));
+        return empty_table(ctx, &schema, name);
     }
     let options = ParquetReadOptions::default()
         .file_extension("")

@@ -22,6 +22,7 @@ use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
 
 use super::spec::{days_since_epoch, partition_dates, utc_micros, Kind, TableSpec, Window};
 use crate::config::Settings;
+use crate::engine::empty_table;
 use crate::error::{Error, Result};
 use crate::manifest::{FileRead, InputStats};
 use crate::redact::redact;
@@ -302,17 +303,7 @@ pub async fn register_raw(
         Some(df) => df,
         // no file at all: an empty relation with the typed schema (a plan
         // node any engine can ship, unlike an in-memory table)
-        None => {
-            let schema = datafusion::common::DFSchema::try_from(spec.raw_schema().as_ref().clone())
-                .map_err(|e| Error::engine(spec.name, e))?;
-            let plan = datafusion::logical_expr::LogicalPlan::EmptyRelation(
-                datafusion::logical_expr::EmptyRelation {
-                    produce_one_row: false,
-                    schema: Arc::new(schema),
-                },
-            );
-            DataFrame::new(ctx.state(), plan)
-        }
+        None => empty_table(ctx, &spec.raw_schema(), spec.name)?,
     };
     let name = format!("raw_{}", spec.name);
     ctx.register_table(name.as_str(), df.into_view())
@@ -325,20 +316,14 @@ pub async fn register_raw(
 fn register_file_names(ctx: &SessionContext, spec: &TableSpec, rows: Vec<Vec<Expr>>) -> Result<()> {
     let name = format!("files_{}", spec.name);
     let err = |e| Error::engine(format!("{}: file names", spec.name), e);
-    let plan = if rows.is_empty() {
+    let df = if rows.is_empty() {
         let schema = Schema::new(vec![
             Field::new("file_id", DataType::Int32, false),
             Field::new("source_file", DataType::Utf8, false),
         ]);
-        let schema = datafusion::common::DFSchema::try_from(schema).map_err(err)?;
-        datafusion::logical_expr::LogicalPlan::EmptyRelation(
-            datafusion::logical_expr::EmptyRelation {
-                produce_one_row: false,
-                schema: Arc::new(schema),
-            },
-        )
+        empty_table(ctx, &schema, &format!("{}: file names", spec.name))?
     } else {
-        datafusion::logical_expr::LogicalPlanBuilder::values(rows)
+        let plan = datafusion::logical_expr::LogicalPlanBuilder::values(rows)
             .and_then(|b| {
                 b.project(vec![
                     Expr::Column(Column::from_name("column1")).alias("file_id"),
@@ -346,9 +331,10 @@ fn register_file_names(ctx: &SessionContext, spec: &TableSpec, rows: Vec<Vec<Exp
                 ])
             })
             .and_then(|b| b.build())
-            .map_err(err)?
+            .map_err(err)?;
+        DataFrame::new(ctx.state(), plan)
     };
-    ctx.register_table(name.as_str(), DataFrame::new(ctx.state(), plan).into_view())
+    ctx.register_table(name.as_str(), df.into_view())
         .map_err(|e| Error::engine(name, e))?;
     Ok(())
 }

@@ -17,11 +17,12 @@
 
 use std::sync::Arc;
 
-use datafusion::common::ParamValues;
+use arrow::datatypes::Schema;
+use datafusion::common::{DFSchema, ParamValues};
 use datafusion::dataframe::DataFrame;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
-use datafusion::logical_expr::SortExpr;
+use datafusion::logical_expr::{EmptyRelation, LogicalPlan, SortExpr};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use object_store::path::Path;
 
@@ -241,6 +242,18 @@ impl Engine {
             other => other,
         }
     }
+}
+
+/// An empty table of `schema` as a plan node (not an in-memory table), so any
+/// engine, a cluster included, can ship it: a table with no input file, no
+/// earlier partition, no file name. `what` names it in errors.
+pub fn empty_table(ctx: &SessionContext, schema: &Schema, what: &str) -> Result<DataFrame> {
+    let schema = DFSchema::try_from(schema.clone()).map_err(|e| Error::engine(what, e))?;
+    let plan = LogicalPlan::EmptyRelation(EmptyRelation {
+        produce_one_row: false,
+        schema: Arc::new(schema),
+    });
+    Ok(DataFrame::new(ctx.state(), plan))
 }
 
 /// Plan one SQL step (`file` names it in errors) with bound parameters.

@@ -85,16 +85,8 @@ impl Publisher {
     /// for Hive, every output partition D carries `_SUCCESS`. A run writes
     /// its manifest only after every table is published.
     pub async fn is_committed(&self, date: NaiveDate) -> Result<bool> {
-        if self.format == TableFormat::Hive {
-            for (table, _) in output::outputs() {
-                if !hive::is_committed(&self.out, table, date).await? {
-                    return Ok(false);
-                }
-            }
-        }
-        Ok(manifest::newest(&self.out, date)
-            .await?
-            .is_some_and(|m| m.status() == Some("success")))
+        self.committed(output::outputs().map(|(table, _)| table), date)
+            .await
     }
 
     /// Whether partition D of one `table` is committed: the newest manifest
@@ -102,8 +94,22 @@ impl Publisher {
     /// A date committed before `table` existed (an older pulsetier) counts
     /// for the tables it has.
     pub async fn is_table_committed(&self, table: &str, date: NaiveDate) -> Result<bool> {
-        if self.format == TableFormat::Hive && !hive::is_committed(&self.out, table, date).await? {
-            return Ok(false);
+        self.committed([table], date).await
+    }
+
+    /// The newest manifest of D says `success` and, for Hive, each of
+    /// `tables` carries `_SUCCESS` in partition D.
+    async fn committed(
+        &self,
+        tables: impl IntoIterator<Item = &str>,
+        date: NaiveDate,
+    ) -> Result<bool> {
+        if self.format == TableFormat::Hive {
+            for table in tables {
+                if !hive::is_committed(&self.out, table, date).await? {
+                    return Ok(false);
+                }
+            }
         }
         Ok(manifest::newest(&self.out, date)
             .await?
