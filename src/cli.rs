@@ -9,7 +9,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use pulsetier::backfill::BackfillConfig;
 use pulsetier::cancel::Pause;
-use pulsetier::config::{parse_date, EngineKind, MemoryLimit, TableFormat};
+use pulsetier::config::{
+    parse_date, EngineKind, LineageEnv, LineageTransport, MemoryLimit, TableFormat,
+};
 use pulsetier::{Error, Result, RunConfig, Settings};
 
 /// pulsetier: scored customer tiers, NPS aggregates and social pulse from
@@ -43,6 +45,9 @@ pub enum Command {
     Backfill(BackfillArgs),
     /// Write deterministic synthetic inputs for one snapshot date at any scale.
     Generate(GenerateArgs),
+    /// Write the HTML run report of a committed date (default: the newest
+    /// date with a run) to <output>/_reports/snapshot_date=D/report.html.
+    Report(ReportArgs),
     /// Benchmark helper: read every input column a run needs once (the scan floor).
     #[command(hide = true)]
     ScanFloor(RunArgs),
@@ -92,6 +97,17 @@ pub struct ExplainAccountArgs {
     #[arg(long)]
     pub json: bool,
     /// Date, locations and tunables, as for `validate`.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Arguments of `report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Dates the charts over time cover, ending on D [default: report.days, 14].
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// Date (default: the newest date with a run under the output), output and config.
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -171,6 +187,21 @@ pub struct TuneArgs {
     /// Rows per Parquet row group in the outputs [default: 122880].
     #[arg(long, env = "PULSETIER_ROW_GROUP_SIZE")]
     pub row_group_size: Option<usize>,
+    /// Write the HTML run report after each successful run (docs/report.md).
+    #[arg(long, env = "PULSETIER_REPORT")]
+    pub report: bool,
+    /// Dates the report's charts over time cover, ending on D [default: 14].
+    #[arg(long, env = "PULSETIER_REPORT_DAYS")]
+    pub report_days: Option<u32>,
+    /// Send OpenLineage events to this server, e.g. http://marquez:5000 (docs/lineage.md).
+    #[arg(long, env = "OPENLINEAGE_URL")]
+    pub lineage_url: Option<String>,
+    /// Append OpenLineage events as JSON lines to this local file.
+    #[arg(long, env = "PULSETIER_LINEAGE_FILE")]
+    pub lineage_file: Option<String>,
+    /// Job namespace of the OpenLineage events [default: pulsetier].
+    #[arg(long, env = "OPENLINEAGE_NAMESPACE")]
+    pub lineage_namespace: Option<String>,
 }
 
 /// Options of `backfill`: a range of snapshot dates, each run on its own.
@@ -263,9 +294,26 @@ impl CommonArgs {
             target_partitions => s.engine.target_partitions,
             batch_size => s.engine.batch_size,
             row_group_size => s.engine.row_group_size,
+            report_days => s.report.days,
+            lineage_namespace => s.lineage.namespace,
+        }
+        s.report.enabled |= t.report;
+        // a URL or file given by flag or environment turns its transport on
+        if let Some(url) = t.lineage_url {
+            s.lineage.url = Some(url);
+            if s.lineage.transport == LineageTransport::None {
+                s.lineage.transport = LineageTransport::Http;
+            }
+        }
+        if let Some(file) = t.lineage_file {
+            s.lineage.file = Some(file);
+            if s.lineage.transport == LineageTransport::None {
+                s.lineage.transport = LineageTransport::File;
+            }
         }
         let mut cfg = RunConfig::new(date, s)?;
         cfg.pause = Pause(Duration::from_millis(self.test_pause_ms.unwrap_or(0)));
+        cfg.lineage_env = LineageEnv::from_process_env();
         Ok(cfg)
     }
 }

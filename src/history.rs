@@ -101,7 +101,7 @@ impl History {
 /// A published partition's files read with the output's schema, or an empty
 /// relation of that schema when there are none (a plan node any engine can
 /// ship, like an input table with no file).
-async fn published(
+pub(crate) async fn published(
     ctx: &SessionContext,
     name: &str,
     files: Vec<String>,

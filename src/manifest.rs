@@ -34,6 +34,18 @@ pub enum Status {
     AuditFailed,
 }
 
+impl Status {
+    /// The name the manifest writes (`success`, `quality_gate_failed`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Success => "success",
+            Status::QualityGateFailed => "quality_gate_failed",
+            Status::FreshnessFailed => "freshness_failed",
+            Status::AuditFailed => "audit_failed",
+        }
+    }
+}
+
 /// One input file read.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FileRead {

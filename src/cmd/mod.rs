@@ -16,6 +16,7 @@ mod dev_cluster;
 mod explain;
 mod explain_account;
 mod generate;
+mod report;
 mod run;
 mod scan_floor;
 mod validate;
@@ -31,6 +32,7 @@ pub async fn dispatch(command: Command, cancel: Cancel) -> Result<ExitCode> {
         Command::Config(args) => config::run(args),
         Command::Backfill(args) => backfill::run(args, cancel).await,
         Command::Generate(args) => generate::run(args).await,
+        Command::Report(args) => report::run(args).await,
         Command::ScanFloor(args) => scan_floor::run(args).await,
         #[cfg(feature = "ballista-standalone")]
         Command::DevCluster { vcores } => dev_cluster::run(vcores, cancel).await,

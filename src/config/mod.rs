@@ -14,12 +14,14 @@ use crate::error::{Error, Result};
 
 pub mod checks;
 mod engine;
+mod observe;
 mod storage;
 
 pub use checks::{
     Audits, Checks, InputChecks, Level, Limits, ReasonLimit, RejectsSettings, TableQuality,
 };
 pub use engine::{parse_size, EngineKind, EngineSettings, MemoryLimit, TableFormat};
+pub use observe::{LineageEnv, LineageSettings, LineageTransport, ReportSettings};
 pub use storage::StorageSettings;
 
 /// Tunable settings of the pipeline and the engine; the TOML file has the same shape.
@@ -50,6 +52,10 @@ pub struct Settings {
     pub audits: Audits,
     /// What `_rejects/<table>` carries (docs/checks.md).
     pub rejects: RejectsSettings,
+    /// The HTML run report (docs/report.md).
+    pub report: ReportSettings,
+    /// OpenLineage run events (docs/lineage.md).
+    pub lineage: LineageSettings,
 }
 
 /// Window lengths in days.
@@ -131,6 +137,8 @@ impl Default for Settings {
             checks: Checks::default(),
             audits: Audits::default(),
             rejects: RejectsSettings::default(),
+            report: ReportSettings::default(),
+            lineage: LineageSettings::default(),
         }
     }
 }
@@ -208,6 +216,7 @@ impl Settings {
             input: crate::redact::redact(&self.input),
             output: crate::redact::redact(&self.output),
             storage: self.storage.redacted(),
+            lineage: self.lineage.redacted(),
             ..self.clone()
         }
     }
@@ -215,6 +224,8 @@ impl Settings {
     /// Reject values that make no sense before any I/O happens. Called once,
     /// by [`RunConfig::new`]: every run works from validated settings.
     fn validate(&self) -> Result<()> {
+        self.lineage.validate()?;
+        self.report.validate()?;
         if self.table_format == TableFormat::Delta && !cfg!(feature = "delta") {
             return Err(Error::Usage(
                 "--table-format delta needs pulsetier built with `--features delta`".into(),
@@ -285,6 +296,8 @@ pub struct RunConfig {
     pub cancel: Cancel,
     /// The crash tests' pause (zero in production).
     pub pause: Pause,
+    /// The scheduler's lineage context (API key, parent run).
+    pub lineage_env: LineageEnv,
 }
 
 impl RunConfig {
@@ -297,6 +310,7 @@ impl RunConfig {
             settings,
             cancel: Cancel::default(),
             pause: Pause::default(),
+            lineage_env: LineageEnv::default(),
         })
     }
 

@@ -24,9 +24,11 @@ use crate::engine::{Engine, Keep, Purpose, Session};
 use crate::error::{Error, Result};
 use crate::findings::Kind;
 use crate::history::History;
+use crate::lineage::Lineage;
 use crate::manifest::{Manifest, OutputStats};
 use crate::output::WrittenFile;
 use crate::publish::{Publisher, RunLock, Staging};
+use crate::report;
 use crate::storage::{partition_path, Location};
 use crate::transform;
 
@@ -141,13 +143,49 @@ pub async fn execute(cfg: &RunConfig, mode: Mode) -> Result<Report> {
 /// runtime several runs may share (backfill `--concurrency`). Everything
 /// before publishing is cancelled by the config's token (staging removed,
 /// nothing published); publishing is not interrupted.
+/// A run (not a validation) also sends its lineage events and, with
+/// `[report] enabled`, writes its report once committed; neither can change
+/// how the run ends (a failure there is a warning).
 pub async fn execute_on(cfg: &RunConfig, mode: Mode, engine: &Engine) -> Result<Report> {
-    run(cfg, mode, engine).await.map_err(|e| engine.map_err(e))
-}
-
-async fn run(cfg: &RunConfig, mode: Mode, engine: &Engine) -> Result<Report> {
     let started = Utc::now();
     let run_id = new_run_id();
+    let mut lineage = match mode {
+        Mode::Run => Lineage::for_run(cfg, &run_id, started, engine.describe()),
+        Mode::Validate => None,
+    };
+    if let Some(l) = &mut lineage {
+        l.start(started);
+    }
+    let mut written = None;
+    let result = run(cfg, mode, engine, &run_id, started, &mut written)
+        .await
+        .map_err(|e| engine.map_err(e));
+    if let Some(l) = lineage {
+        let manifest = match &result {
+            Ok(r) => Some(&r.manifest),
+            Err(_) => written.as_ref(),
+        };
+        l.finish(cfg, &result, manifest).await;
+    }
+    let s = cfg.settings();
+    if let (Ok(r), Mode::Run, true) = (&result, mode, s.report.enabled) {
+        let date = NaiveDate::parse_from_str(&r.manifest.snapshot_date, "%Y-%m-%d").ok();
+        if let Err(e) = report::write(s, date, s.report.days).await {
+            tracing::warn!(error = %e, "report not written; the run is committed");
+        }
+    }
+    result
+}
+
+async fn run(
+    cfg: &RunConfig,
+    mode: Mode,
+    engine: &Engine,
+    run_id: &str,
+    started: chrono::DateTime<Utc>,
+    written: &mut Option<Manifest>,
+) -> Result<Report> {
+    let run_id = run_id.to_string();
     let p = tokio::select! {
         biased;
         _ = cfg.cancel.cancelled() => None,
@@ -170,7 +208,7 @@ async fn run(cfg: &RunConfig, mode: Mode, engine: &Engine) -> Result<Report> {
         Mode::Validate => None,
     };
     let output = p.output.clone();
-    let result = stage_and_publish(cfg, mode, engine, p, &run_id, started).await;
+    let result = stage_and_publish(cfg, mode, engine, p, &run_id, started, written).await;
     if let Some(lock) = lock {
         lock.release(&output).await;
     }
@@ -192,6 +230,7 @@ async fn stage_and_publish(
     p: Prepared,
     run_id: &str,
     started: chrono::DateTime<Utc>,
+    written: &mut Option<Manifest>,
 ) -> Result<Report> {
     let staging = Staging::new(&p.output, p.date, run_id);
     let publisher = &p.publisher;
@@ -237,6 +276,7 @@ async fn stage_and_publish(
         manifest.fail(&err);
         manifest.finish(timings);
         manifest.write(&p.output).await?;
+        *written = Some(manifest);
         return Err(err);
     }
     let t = Instant::now();
@@ -269,7 +309,10 @@ async fn stage_and_publish(
     manifest.finish(timings);
     manifest.write(&p.output).await?;
     match gate {
-        Some(err) => Err(err),
+        Some(err) => {
+            *written = Some(manifest);
+            Err(err)
+        }
         None => Ok(report(manifest)),
     }
 }

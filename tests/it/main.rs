@@ -18,4 +18,5 @@ mod hardening;
 mod history;
 mod layout;
 mod publish;
+mod report;
 mod slt;
