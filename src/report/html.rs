@@ -10,6 +10,9 @@ use std::fmt::Write;
 use super::charts::{self, Rgb, Series};
 use super::data::{ReportData, Table, BINS, BIN_WIDTH, TIERS};
 
+/// Mentions without a sentiment, lighter than the neutral ones.
+const NO_SENTIMENT: Rgb = Rgb(0xDA, 0xDA, 0xDA);
+
 /// The dimensions of `nps_aggregates`, in the order the report shows them.
 const DIMENSIONS: [&str; 6] = ["all", "tier", "segment", "region", "plan", "channel"];
 
@@ -123,7 +126,7 @@ fn tier_color(tier: &str) -> Rgb {
         "gold" => charts::GOLD,
         "silver" => charts::SILVER,
         "bronze" => charts::BRONZE,
-        _ => charts::NEUTRAL,
+        _ => charts::GREY,
     }
 }
 
@@ -191,7 +194,7 @@ h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ccc;padding-bott
 dl{display:grid;grid-template-columns:max-content auto;gap:2px 16px}dt{font-weight:bold}dd{margin:0}\
 table{border-collapse:collapse;margin:8px 0 16px;font-size:0.85em}th,td{border:1px solid #ddd;padding:2px 8px}\
 td{text-align:right;font-variant-numeric:tabular-nums}thead th{background:#f3f3f3}tbody th{text-align:left;font-weight:normal}\
-figure{margin:8px 0}.note{color:#555;font-size:0.9em}tr[data-low-sample=\"true\"] td{color:#999}";
+figure{margin:8px 0}svg[role=img]{max-width:100%;height:auto}.note{color:#555;font-size:0.9em}tr[data-low-sample=\"true\"] td{color:#999}";
 
 fn tiers_over_time(out: &mut String, d: &ReportData) {
     let committed: Vec<_> = d
@@ -363,11 +366,9 @@ fn pulse(out: &mut String, t: &Table) {
     };
     let parts = [
         part("positive", charts::POSITIVE, &|r| t.num(r, "positive")),
-        part("neutral", charts::NEUTRAL_SENTIMENT, &|r| {
-            t.num(r, "neutral")
-        }),
+        part("neutral", charts::NEUTRAL, &|r| t.num(r, "neutral")),
         part("negative", charts::NEGATIVE, &|r| t.num(r, "negative")),
-        part("no sentiment", charts::NEUTRAL, &|r| {
+        part("no sentiment", NO_SENTIMENT, &|r| {
             t.num(r, "mentions") - t.num(r, "with_sentiment")
         }),
     ];

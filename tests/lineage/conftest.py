@@ -2,7 +2,7 @@
 
 A receiver is an http.server in a thread on 127.0.0.1 (an ephemeral port)
 that records the path, headers and JSON body of every POST. It answers 200
-at once (`receiver`), or only after 3 s (`slow_receiver`, longer than the
+at once (`receiver`), or only after 8 s (`slow_receiver`, far longer than the
 timeout the tests configure). `down_url` is a port with nothing listening.
 
 Also puts tests/pyhelpers (the shared pulsetier runner) on sys.path.
@@ -23,7 +23,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pyhelpers"))
 
-SLOW_ANSWER_S = 3.0
+SLOW_ANSWER_S = 8.0  # far longer than the 300 ms timeout the tests configure
 
 
 @dataclasses.dataclass
@@ -42,6 +42,7 @@ class Receiver:
 
     def __init__(self, delay_s: float = 0.0) -> None:
         self.posts: list[Post] = []
+        self.delay_s = delay_s
         self._lock = threading.Lock()
         receiver = self
 
