@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from pulsetier_cli import pulsetier_bin
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_DIR = REPO_ROOT / "tests" / "expected"
@@ -143,17 +144,6 @@ ORDER_BY = {
 
 
 # --------------------------------------------------------------------------- running
-
-
-def pulsetier_bin() -> Path:
-    raw = os.environ.get("PULSETIER_BIN")
-    path = Path(raw) if raw else REPO_ROOT / "target" / "debug" / "pulsetier"
-    if not path.is_absolute():
-        path = REPO_ROOT / path
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        pytest.fail(f"pulsetier binary not found or not executable: {path} "
-                    "(set PULSETIER_BIN, or run scripts/test.sh)")
-    return path
 
 
 def as_text(data) -> str:

@@ -207,6 +207,47 @@ fn assert_committed(out: &Path, date: &str) {
     assert_eq!(newest["status"], "success", "{date}");
 }
 
+/// Every date of the backfill sent START then its end event under one run
+/// id: FAIL naming the broken column for `failed` (which stopped before it
+/// read anything, so without datasets), COMPLETE with the four inputs for
+/// the others.
+fn assert_lineage_per_date(lineage: &Path, failed: &str) {
+    let mut runs: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
+    for line in fs::read_to_string(lineage).unwrap().lines() {
+        let ev: serde_json::Value = serde_json::from_str(line).unwrap();
+        let id = ev["run"]["runId"].as_str().unwrap().to_string();
+        runs.entry(id).or_default().push(ev);
+    }
+    let mut dates = BTreeMap::new();
+    for events in runs.values() {
+        let kinds: Vec<&str> = events
+            .iter()
+            .map(|e| e["eventType"].as_str().unwrap())
+            .collect();
+        let end = &events[1];
+        let nominal = end["run"]["facets"]["nominalTime"]["nominalStartTime"]
+            .as_str()
+            .unwrap();
+        let date = nominal[..10].to_string();
+        if date == failed {
+            assert_eq!(kinds, ["START", "FAIL"]);
+            let message = end["run"]["facets"]["errorMessage"]["message"]
+                .as_str()
+                .unwrap();
+            assert!(message.contains("column monthly_spend"), "{message}");
+            assert_eq!(end["inputs"], serde_json::json!([]));
+        } else {
+            assert_eq!(kinds, ["START", "COMPLETE"], "{date}");
+            assert_eq!(end["inputs"].as_array().unwrap().len(), 4, "{date}");
+        }
+        dates.insert(date, kinds.len());
+    }
+    assert_eq!(
+        dates.keys().collect::<Vec<_>>(),
+        DATES.iter().collect::<Vec<_>>()
+    );
+}
+
 #[test]
 fn broken_date_fails_alone_then_reruns_run_only_what_is_missing() {
     let input = four_snapshots("bf-resume");
@@ -214,6 +255,7 @@ fn broken_date_fails_alone_then_reruns_run_only_what_is_missing() {
     let base = temp_dir("bf-resume");
     let out = base.join("out");
     let json = base.join("summary.json");
+    let lineage = base.join("lineage.jsonl");
 
     // 1. The broken date fails alone; the others publish.
     let o = backfill(
@@ -224,9 +266,12 @@ fn broken_date_fails_alone_then_reruns_run_only_what_is_missing() {
             "2",
             "--summary-json",
             json.to_str().unwrap(),
+            "--lineage-file",
+            lineage.to_str().unwrap(),
         ],
     );
     assert_exit(&o, 3);
+    assert_lineage_per_date(&lineage, "2026-03-09");
     let text = stdout(&o);
     let mut expected = all("ok");
     expected.insert("2026-03-09".into(), "failed".into());

@@ -159,7 +159,14 @@ fn signal_stops_cleanly(signal: &str, code: i32) {
     let out = base.join("out");
     assert_exit(&run(&fixtures(), &out, &["--mentions-days", "20"]), 0);
     let before = snapshot_tree(&out);
-    let mut child = spawn_paused(&fixtures(), &out, DATE, 30_000, &[]);
+    let lineage = base.join("lineage.jsonl");
+    let mut child = spawn_paused(
+        &fixtures(),
+        &out,
+        DATE,
+        30_000,
+        &["--lineage-file", lineage.to_str().unwrap()],
+    );
     let staging = wait_for_staging(&out, &mut child);
     let status = Command::new("kill")
         .args([&format!("-{signal}"), &child.id().to_string()])
@@ -176,6 +183,25 @@ fn signal_stops_cleanly(signal: &str, code: i32) {
     assert!(!err.contains("panicked"), "{err}");
     assert!(!staging.exists(), "staging removed");
     assert_eq!(snapshot_tree(&out), before, "nothing published");
+    // the lineage of the stopped run: START, then ABORT with the reason
+    let events: Vec<serde_json::Value> = fs::read_to_string(&lineage)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["eventType"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["START", "ABORT"]);
+    assert_eq!(events[0]["run"]["runId"], events[1]["run"]["runId"]);
+    let message = events[1]["run"]["facets"]["errorMessage"]["message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        message.contains(&format!("interrupted by SIG{signal}")),
+        "{message}"
+    );
 }
 
 #[test]

@@ -35,8 +35,13 @@ fn backfill_with_report(out: &Path, extra: &[&str]) {
     assert_exit(&pulsetier(&args), 0);
 }
 
+/// `pulsetier report` of `date` under `out`.
+fn report_of(out: &Path, date: &str) -> std::process::Output {
+    pulsetier(&["report", "--output", out.to_str().unwrap(), "--date", date])
+}
+
 /// The `<table data-table="NAME">…</table>` markup of a page.
-pub fn data_table(html: &str, name: &str) -> String {
+fn data_table(html: &str, name: &str) -> String {
     let open = format!("<table data-table=\"{name}\">");
     let start = html
         .find(&open)
@@ -82,13 +87,7 @@ fn every_committed_date_gets_a_self_contained_page_that_report_rewrites_identica
         );
     }
     let before = fs::read(page(&out, DATES[2])).unwrap();
-    let o = pulsetier(&[
-        "report",
-        "--output",
-        out.to_str().unwrap(),
-        "--date",
-        DATES[2],
-    ]);
+    let o = report_of(&out, DATES[2]);
     assert_exit(&o, 0);
     assert!(String::from_utf8_lossy(&o.stdout).contains("report.html"));
     assert!(
@@ -107,26 +106,14 @@ fn every_committed_date_gets_a_self_contained_page_that_report_rewrites_identica
 #[test]
 fn a_date_that_is_not_committed_gets_no_page() {
     let out = temp_dir("report-refused");
-    let o = pulsetier(&[
-        "report",
-        "--output",
-        out.to_str().unwrap(),
-        "--date",
-        "2026-03-10",
-    ]);
+    let o = report_of(&out, "2026-03-10");
     assert_exit(&o, 2);
     assert!(stderr(&o).contains("2026-03-10"), "{}", stderr(&o));
     // a run stopped by the quality gate: exit 4 as without --report, no page
     let o = run(&fixtures(), &out, &["--report", "--max-reject-ratio", "0"]);
     assert_exit(&o, 4);
     assert!(!page(&out, "2026-03-10").exists());
-    let o = pulsetier(&[
-        "report",
-        "--output",
-        out.to_str().unwrap(),
-        "--date",
-        "2026-03-10",
-    ]);
+    let o = report_of(&out, "2026-03-10");
     assert_exit(&o, 2);
     assert!(stderr(&o).contains("quality_gate_failed"), "{}", stderr(&o));
 }

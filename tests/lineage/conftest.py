@@ -4,8 +4,6 @@ A receiver is an http.server in a thread on 127.0.0.1 (an ephemeral port)
 that records the path, headers and JSON body of every POST. It answers 200
 at once (`receiver`), or only after 8 s (`slow_receiver`, far longer than the
 timeout the tests configure). `down_url` is a port with nothing listening.
-
-Also puts tests/pyhelpers (the shared pulsetier runner) on sys.path.
 """
 
 from __future__ import annotations
@@ -13,15 +11,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import socket
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pyhelpers"))
 
 SLOW_ANSWER_S = 8.0  # far longer than the 300 ms timeout the tests configure
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from pulsetier_cli import pulsetier_bin
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = REPO_ROOT / "fixtures" / "input"
@@ -44,17 +45,6 @@ _SCRUBBED = {"RUST_LOG", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"}
 FAST_RETRIES = "[storage]\ninit_backoff_ms = 10\nmax_backoff_secs = 1\n"
 FEW_RETRIES = ("[storage]\nmax_retries = 2\nretry_timeout_secs = 5\n"
                "init_backoff_ms = 10\nmax_backoff_secs = 1\n")
-
-
-def pulsetier_bin() -> Path:
-    raw = os.environ.get("PULSETIER_BIN")
-    path = Path(raw) if raw else REPO_ROOT / "target" / "debug" / "pulsetier"
-    if not path.is_absolute():
-        path = REPO_ROOT / path
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        pytest.fail(f"pulsetier binary not found or not executable: {path} "
-                    "(set PULSETIER_BIN, or run scripts/test.sh)")
-    return path
 
 
 def s3_env(endpoint: str, **extra: str) -> dict[str, str]:
