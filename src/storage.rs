@@ -298,7 +298,9 @@ impl Location {
     /// Local stores keep empty folders after their files are deleted; remove
     /// those under `prefix`, then the now-empty two levels above it (the
     /// `snapshot_date=D` and `_staging` folders of a staging run folder), so
-    /// the output tree stays clean for tools that list folders.
+    /// the output tree stays clean for tools that list folders. The
+    /// temporary `<name>#<n>` files of local puts that a cancelled write left
+    /// go too: listing skips them, so deleting by listing cannot.
     pub fn remove_empty_local_dirs(&self, prefix: &Path) {
         if self.store_url.scheme() != "file" {
             return;
@@ -312,6 +314,8 @@ impl Location {
                 for e in entries.flatten() {
                     if e.path().is_dir() {
                         prune(&e.path());
+                    } else if is_put_temp(&e.file_name().to_string_lossy()) {
+                        let _ = std::fs::remove_file(e.path());
                     }
                 }
             }
@@ -377,6 +381,13 @@ impl Location {
     }
 }
 
+/// Whether a local file name is a put's temporary file (`part-00000.parquet#3`).
+fn is_put_temp(name: &str) -> bool {
+    name.rsplit_once('#').is_some_and(|(base, n)| {
+        !base.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
 /// `<root>/<table>/snapshot_date=D`.
 pub fn partition_path(loc: &Location, table: &str, date: NaiveDate) -> Path {
     loc.child(&[table, &format!("snapshot_date={}", date.format("%Y-%m-%d"))])
@@ -384,6 +395,15 @@ pub fn partition_path(loc: &Location, table: &str, date: NaiveDate) -> Path {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_put_temporaries_count_as_such() {
+        assert!(is_put_temp("part-00000.parquet#1"));
+        assert!(is_put_temp("_SUCCESS#12"));
+        for name in ["part-00000.parquet", "a#b", "#1", "x#", "report.html"] {
+            assert!(!is_put_temp(name), "{name}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -309,3 +309,52 @@ fn texts(col: &dyn Array) -> std::result::Result<Vec<Option<String>>, arrow::err
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{
+        ArrayRef, BooleanArray, Decimal128Array, Float64Array, Int32Array, StringArray,
+    };
+    use arrow::datatypes::{Field, Schema};
+
+    use super::*;
+
+    #[test]
+    fn values_print_as_written_and_parse_back() {
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(Float64Array::from(vec![Some(1.0), Some(0.1 + 0.2), None])),
+            Arc::new(Int32Array::from(vec![Some(-5), None, Some(7)])),
+            Arc::new(BooleanArray::from(vec![Some(true), Some(false), None])),
+            Arc::new(
+                Decimal128Array::from(vec![Some(1230), Some(5), None])
+                    .with_precision_and_scale(18, 2)
+                    .unwrap(),
+            ),
+            Arc::new(StringArray::from(vec![Some("a"), None, Some("(unknown)")])),
+        ];
+        let schema = Schema::new(
+            ["f", "i", "b", "d", "s"]
+                .iter()
+                .zip(&cols)
+                .map(|(n, c)| Field::new(*n, c.data_type().clone(), true))
+                .collect::<Vec<_>>(),
+        );
+        let batch = RecordBatch::try_new(Arc::new(schema), cols).unwrap();
+        let t = to_table("x", &[batch]).unwrap();
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(t.columns, ["f", "i", "b", "d", "s"]);
+        assert_eq!(t.rows[0], [s("1"), s("-5"), s("true"), s("12.30"), s("a")]);
+        // the shortest text that parses back to the same double
+        assert_eq!(t.rows[1][0], s("0.30000000000000004"));
+        assert_eq!(
+            t.rows[1][0].as_deref().unwrap().parse::<f64>().unwrap(),
+            0.1 + 0.2
+        );
+        assert_eq!(t.rows[2], [None, s("7"), None, None, s("(unknown)")]);
+        assert_eq!(t.num(&t.rows[2], "i"), 7.0);
+        assert_eq!(t.num(&t.rows[2], "f"), 0.0);
+        assert_eq!(t.text(&t.rows[1], "s"), "");
+    }
+}

@@ -488,3 +488,44 @@ fn migration(out: &mut String, t: &Table) {
         "tier_migration of D: accounts per (from tier on the previous committed date, tier on D); (none) = not scored on that side.",
         &(chart + &table.render()));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_and_attributes_are_escaped() {
+        assert_eq!(
+            escape(r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+        let mut t = HtmlTable::new(
+            "nps_aggregates",
+            &["dimension", "dimension-value"],
+            &["nps", "low_sample"],
+        );
+        t.row(
+            &["segment", r#"Big "B" <Co>"#],
+            &[Some("12.5".into()), None],
+        );
+        let html = t.render();
+        assert!(
+            html.starts_with("<table data-table=\"nps_aggregates\">"),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"data-dimension-value="Big &quot;B&quot; &lt;Co&gt;""#),
+            "{html}"
+        );
+        assert!(html.contains(r#"<td data-field="nps">12.5</td>"#), "{html}");
+        // a null is shown as a dash and marked, never as an empty or 0 cell
+        assert!(
+            html.contains(r#"<td data-field="low_sample" data-null="true">–</td>"#),
+            "{html}"
+        );
+        assert!(
+            html.contains("<th scope=\"col\">dimension value</th>"),
+            "{html}"
+        );
+    }
+}

@@ -130,14 +130,20 @@ fn sigkill_anywhere_leaves_old_new_or_uncommitted() {
     assert!(!out.join("_staging").exists(), "leftover staging removed");
 }
 
+/// Wait until the run is in its pause after staging: every table's part
+/// file is in place under its final name (the tables are written at the
+/// same time, so one file there says nothing of the others, and a signal
+/// landing mid-write would test another point).
 fn wait_for_staging(out: &Path, child: &mut Child) -> PathBuf {
     let staging = out.join(format!("_staging/snapshot_date={DATE}"));
     let start = Instant::now();
     loop {
         if let Ok(mut runs) = fs::read_dir(&staging) {
             if let Some(Ok(run)) = runs.next() {
-                let last = run.path().join("social_pulse/part-00000.parquet");
-                if last.exists() {
+                let all_staged = PUBLISHED
+                    .iter()
+                    .all(|t| run.path().join(t).join("part-00000.parquet").exists());
+                if all_staged {
                     return staging;
                 }
             }
