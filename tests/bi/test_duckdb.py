@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from pulsetier_cli import pulsetier_bin
+from pulsetier_cli import as_text, pulsetier_bin
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_DIR = REPO_ROOT / "tests" / "expected"
@@ -144,12 +144,6 @@ ORDER_BY = {
 
 
 # --------------------------------------------------------------------------- running
-
-
-def as_text(data) -> str:
-    if data is None:
-        return ""
-    return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
 
 
 def run_pulsetier(output: Path, date: str = DATE) -> subprocess.CompletedProcess:

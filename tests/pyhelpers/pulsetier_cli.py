@@ -49,7 +49,8 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _text(data) -> str:
+def as_text(data) -> str:
+    """A process's captured output as text (None: empty)."""
     if data is None:
         return ""
     return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
@@ -65,7 +66,7 @@ def run(*args: str, env: dict[str, str] | None = None,
                               capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired as e:
         pytest.fail(f"{' '.join(cmd)} did not finish within {timeout}s\n"
-                    f"stdout:\n{_text(e.stdout)}\nstderr:\n{_text(e.stderr)}")
+                    f"stdout:\n{as_text(e.stdout)}\nstderr:\n{as_text(e.stderr)}")
 
 
 def describe(r: subprocess.CompletedProcess) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from pulsetier_cli import pulsetier_bin
+from pulsetier_cli import as_text, pulsetier_bin
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = REPO_ROOT / "fixtures" / "input"
@@ -65,12 +65,6 @@ def s3_env(endpoint: str, **extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
-
-
-def as_text(data) -> str:
-    if data is None:
-        return ""
-    return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
 
 
 def run(args: list[str], env: dict[str, str], timeout: float = RUN_TIMEOUT_S) -> subprocess.CompletedProcess:
