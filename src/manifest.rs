@@ -199,10 +199,16 @@ impl Manifest {
         self.timings_ms = timings_ms;
     }
 
+    /// `snapshot_date` as a date (`None` only for a document edited by hand).
+    pub fn date(&self) -> Option<NaiveDate> {
+        NaiveDate::parse_from_str(&self.snapshot_date, "%Y-%m-%d").ok()
+    }
+
     /// Write the manifest to `_manifests/snapshot_date=D/<run_id>.json`.
     pub async fn write(&self, out: &Location) -> Result<()> {
-        let date = NaiveDate::parse_from_str(&self.snapshot_date, "%Y-%m-%d")
-            .map_err(|e| Error::Internal(format!("manifest date {}: {e}", self.snapshot_date)))?;
+        let date = self
+            .date()
+            .ok_or_else(|| Error::Internal(format!("manifest date {}", self.snapshot_date)))?;
         let path = partition_path(out, "_manifests", date).join(format!("{}.json", self.run_id));
         out.put(&path, serde_json::to_vec_pretty(self)?).await?;
         tracing::info!(manifest = %out.display(&path), status = ?self.status, "manifest written");

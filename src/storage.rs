@@ -395,6 +395,8 @@ pub fn partition_path(loc: &Location, table: &str, date: NaiveDate) -> Path {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn only_put_temporaries_count_as_such() {
         assert!(is_put_temp("part-00000.parquet#1"));
@@ -403,8 +405,6 @@ mod tests {
             assert!(!is_put_temp(name), "{name}");
         }
     }
-
-    use super::*;
 
     #[test]
     fn bare_paths_become_file_urls() {

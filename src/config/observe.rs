@@ -115,12 +115,16 @@ impl LineageSettings {
 }
 
 impl ReportSettings {
-    /// `days` must cover at least D and at most a year and a day.
     pub(super) fn validate(&self) -> Result<()> {
-        if self.days == 0 || self.days > 366 {
+        ReportSettings::check_days(self.days)
+    }
+
+    /// The dates a report covers (`[report] days`, `report --days`): at
+    /// least D, at most a year and a day.
+    pub fn check_days(days: u32) -> Result<()> {
+        if days == 0 || days > 366 {
             return Err(Error::Usage(format!(
-                "report.days must be in 1..=366, got {}",
-                self.days
+                "report days must be in 1..=366, got {days}"
             )));
         }
         Ok(())

@@ -314,8 +314,8 @@ pub fn run_event(
 ) -> Value {
     let (inputs, outputs) = match (manifest, places) {
         (Some(m), Some(p)) => {
-            let date = NaiveDate::parse_from_str(&m.snapshot_date, "%Y-%m-%d").ok();
-            let outs = date
+            let outs = m
+                .date()
                 .map(|d| outputs_of(m, p.output, p.settings, d))
                 .unwrap_or_default();
             (inputs(m, p.input), outs)

@@ -102,9 +102,7 @@ impl Lineage {
             Err(Error::Interrupted(_)) => EventType::Abort,
             Err(_) => EventType::Fail,
         };
-        if let Some(d) = manifest
-            .and_then(|m| chrono::NaiveDate::parse_from_str(&m.snapshot_date, "%Y-%m-%d").ok())
-        {
+        if let Some(d) = manifest.and_then(Manifest::date) {
             self.facts.date = Some(d);
         }
         let s = cfg.settings();

@@ -169,8 +169,7 @@ pub async fn execute_on(cfg: &RunConfig, mode: Mode, engine: &Engine) -> Result<
     }
     let s = cfg.settings();
     if let (Ok(r), Mode::Run, true) = (&result, mode, s.report.enabled) {
-        let date = NaiveDate::parse_from_str(&r.manifest.snapshot_date, "%Y-%m-%d").ok();
-        if let Err(e) = report::write(s, date, s.report.days).await {
+        if let Err(e) = report::write(s, r.manifest.date(), s.report.days).await {
             tracing::warn!(error = %e, "report not written; the run is committed");
         }
     }
@@ -185,11 +184,10 @@ async fn run(
     started: chrono::DateTime<Utc>,
     written: &mut Option<Manifest>,
 ) -> Result<Report> {
-    let run_id = run_id.to_string();
     let p = tokio::select! {
         biased;
         _ = cfg.cancel.cancelled() => None,
-        p = prepare(cfg, engine, &run_id, None) => Some(p?),
+        p = prepare(cfg, engine, run_id, None) => Some(p?),
     };
     let Some(p) = p else {
         cfg.cancel.check()?;
@@ -200,7 +198,7 @@ async fn run(
             RunLock::acquire(
                 &p.output,
                 p.date,
-                &run_id,
+                run_id,
                 cfg.settings().storage.lock_stale_secs,
             )
             .await?,
@@ -208,7 +206,7 @@ async fn run(
         Mode::Validate => None,
     };
     let output = p.output.clone();
-    let result = stage_and_publish(cfg, mode, engine, p, &run_id, started, written).await;
+    let result = stage_and_publish(cfg, mode, engine, p, run_id, started, written).await;
     if let Some(lock) = lock {
         lock.release(&output).await;
     }

@@ -91,16 +91,15 @@ impl Table {
 /// Snapshot date D of the report: `date`, or the newest date with a
 /// manifest under the output. D's newest run must have succeeded.
 pub async fn resolve_date(out: &Location, date: Option<NaiveDate>) -> Result<NaiveDate> {
-    let date = match date {
-        Some(d) => d,
+    match date {
+        Some(d) => Ok(d),
         None => out.newest_partition("_manifests").await?.ok_or_else(|| {
             Error::Usage(format!(
                 "report: no run manifest under {}",
                 out.display(&out.child(&["_manifests"]))
             ))
-        })?,
-    };
-    Ok(date)
+        }),
+    }
 }
 
 /// Read what the report of D shows, over `days` dates ending on D.
@@ -110,18 +109,16 @@ pub async fn gather(
     date: NaiveDate,
     days: u32,
 ) -> Result<ReportData> {
-    let manifest = newest_run(out, date).await?;
-    match &manifest {
-        Some(m) if m.status == manifest::Status::Success && publisher.is_committed(date).await? => {}
+    let manifest = match newest_run(out, date).await? {
+        Some(m) if m.status == manifest::Status::Success && publisher.is_committed(date).await? => m,
         other => {
             return Err(Error::Usage(format!(
                 "report: snapshot_date={date} is not committed under {} ({}); pass --date of a committed date",
                 out.display(&out.prefix),
-                other.as_ref().map_or("no run".to_string(), |m| format!("newest run {} ended {}", m.run_id, m.status.as_str()))
+                other.map_or("no run".to_string(), |m| format!("newest run {} ended {}", m.run_id, m.status.as_str()))
             )))
         }
-    }
-    let manifest = manifest.ok_or_else(|| Error::Internal("manifest vanished".into()))?;
+    };
     let ctx = SessionContext::new();
     out.register(&ctx);
     let mut dates = Vec::new();
@@ -182,13 +179,10 @@ pub async fn gather(
         "SELECT * FROM t ORDER BY dimension, dimension_value",
     )
     .await?;
-    let migration = if publisher.is_table_committed("tier_migration", date).await?
-        && !publisher
-            .published_files("tier_migration", date)
-            .await?
-            .is_empty()
-    {
+    // a date committed before tier_migration existed has no such table
+    let migration = if publisher.is_table_committed("tier_migration", date).await? {
         Some(query(&ctx, publisher, "tier_migration", date, "SELECT * FROM t").await?)
+            .filter(|t| !t.rows.is_empty())
     } else {
         None
     };

@@ -9,7 +9,7 @@
 use chrono::NaiveDate;
 
 use crate::cancel::Pause;
-use crate::config::Settings;
+use crate::config::{ReportSettings, Settings};
 use crate::error::{Error, Result};
 use crate::publish::Publisher;
 use crate::storage::{partition_path, Location};
@@ -24,11 +24,7 @@ pub const REPORTS: &str = "_reports";
 /// Write the report of `date` (default: the newest date with a run) over
 /// `days` dates under the output of `settings`; returns its redacted URL.
 pub async fn write(settings: &Settings, date: Option<NaiveDate>, days: u32) -> Result<String> {
-    if days == 0 || days > 366 {
-        return Err(Error::Usage(format!(
-            "report: days must be in 1..=366, got {days}"
-        )));
-    }
+    ReportSettings::check_days(days)?;
     let out = Location::open(&settings.output, &settings.storage)?;
     if !out.writable() {
         return Err(Error::Usage(format!(
