@@ -48,6 +48,8 @@ pub enum Command {
     /// Write the HTML run report of a committed date (default: the newest
     /// date with a run) to <output>/_reports/snapshot_date=D/report.html.
     Report(ReportArgs),
+    /// Print the committed care queue of a date for a care desk (80 columns, or JSON).
+    Queue(QueueArgs),
     /// Benchmark helper: read every input column a run needs once (the scan floor).
     #[command(hide = true)]
     ScanFloor(RunArgs),
@@ -112,6 +114,26 @@ pub struct ReportArgs {
     pub run: RunArgs,
 }
 
+/// Arguments of `queue`.
+#[derive(Debug, Clone, Args)]
+pub struct QueueArgs {
+    /// Only this lane (customer_p1 … customer_p4, influencer_prospect, public).
+    #[arg(long)]
+    pub lane: Option<String>,
+    /// Only this route (team).
+    #[arg(long)]
+    pub route: Option<String>,
+    /// At most this many shouts, in queue order.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Snapshot date (required), output and config.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
 /// Arguments of `checks`.
 #[derive(Debug, Clone, Args)]
 pub struct ChecksArgs {
@@ -160,6 +182,9 @@ pub struct TuneArgs {
     /// tier_movements compares with the newest committed date of the last this many days [default: 7].
     #[arg(long, env = "PULSETIER_MOVEMENT_LOOKBACK_DAYS")]
     pub movement_lookback_days: Option<u32>,
+    /// Care queue: days of posts it looks at, ending on D [default: 2].
+    #[arg(long, env = "PULSETIER_QUEUE_DAYS")]
+    pub queue_days: Option<u32>,
     /// Quality gate: highest allowed rejected/rows_read per table [default: 0.05].
     #[arg(long, env = "PULSETIER_MAX_REJECT_RATIO")]
     pub max_reject_ratio: Option<f64>,
@@ -285,6 +310,7 @@ impl CommonArgs {
             nps_days => s.windows.nps_days,
             influence_max_age_days => s.windows.influence_max_age_days,
             movement_lookback_days => s.windows.movement_lookback_days,
+            queue_days => s.care.queue_days,
             max_reject_ratio => s.quality.max_reject_ratio,
             min_responses => s.quality.min_responses,
             table_format => s.table_format,

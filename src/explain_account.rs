@@ -10,7 +10,7 @@
 //! `valid_accounts`, the published `customer_tiers` row (every component,
 //! `value_score`, `tier`, `care_priority`), `spend_ranks`, `handle_map`,
 //! `window_influence` / `handle_scores`, `window_mentions` and
-//! `latest_response`. The only arithmetic done here is for display: each
+//! `latest_response`, and the account's rows of `care_queue`. The only arithmetic done here is for display: each
 //! published component times its weight, their sum, and `100 × sum / Σw`
 //! before rounding (the rounded `value_score` is the step's).
 
@@ -47,6 +47,7 @@ const HOLDERS: Query = query!("holders.sql");
 const INFLUENCE: Query = query!("influence.sql");
 const MENTIONS: Query = query!("mentions.sql");
 const SURVEY: Query = query!("survey.sql");
+const SHOUTS: Query = query!("shouts.sql");
 
 /// A row of the accounts snapshot with the account's id (account_rows.sql).
 #[derive(Deserialize)]
@@ -112,6 +113,7 @@ async fn gather(t: &Transformed, account: &str) -> Result<Explanation> {
         handle: None,
         influence_rows: Vec::new(),
         mentions: None,
+        shouts: Vec::new(),
         survey: None,
         windows: Windows {
             mentions: window("mentions_start")?,
@@ -147,6 +149,7 @@ async fn gather(t: &Transformed, account: &str) -> Result<Explanation> {
             .await?
             .ok_or_else(|| Error::Internal(format!("{}: no row for {account}", SPEND_RANK.0)))?;
         let matched = rows(ctx, MENTIONS, &p).await?;
+        e.shouts = rows(ctx, SHOUTS, &p).await?;
         scored(&mut e, t, &valid, row, spend, matched)?;
     }
     e.account = Some(valid);

@@ -6,6 +6,9 @@
 //! files are registered as `previous_tiers` and `baseline_nps` (an empty
 //! table of the output's schema when there is none) before the transform
 //! steps run. A rerun of D finds the same P and B, so it gives the same rows.
+//! Likewise the care queue's exclusion (docs/SPEC.md §8): the committed
+//! `care_queue` partitions of D−(queue_days−1) … D−1, registered together
+//! as `queued_before`.
 
 use arrow::datatypes::SchemaRef;
 use chrono::{Days, NaiveDate};
@@ -17,22 +20,27 @@ use crate::config::Settings;
 use crate::contract::days_since_epoch;
 use crate::engine::empty_table;
 use crate::error::{Error, Result};
-use crate::output::{customer_tiers_schema, nps_aggregates_schema};
+use crate::output::{care_queue_schema, customer_tiers_schema, nps_aggregates_schema};
 use crate::publish::Publisher;
 
 /// The table `tier_movements` reads P's `customer_tiers` as.
 pub const PREVIOUS_TIERS: &str = "previous_tiers";
 /// The table `nps_changes` reads B's `nps_aggregates` as.
 pub const BASELINE_NPS: &str = "baseline_nps";
+/// The table `care_queue` reads the earlier committed queues of its window as.
+pub const QUEUED_BEFORE: &str = "queued_before";
 
 /// The earlier committed dates a run of D compares with.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct History {
     /// P: the newest date in D−1 … D−`movement_lookback_days` whose
     /// `customer_tiers` partition is committed.
     pub previous: Option<NaiveDate>,
     /// B = D − `nps_days`, when its `nps_aggregates` partition is committed.
     pub baseline: Option<NaiveDate>,
+    /// The dates of D−(queue_days−1) … D−1 whose `care_queue` partition is
+    /// committed, oldest first: their shouts are not queued again.
+    pub queued: Vec<NaiveDate>,
 }
 
 impl History {
@@ -54,12 +62,26 @@ impl History {
                 baseline = Some(b);
             }
         }
-        tracing::info!(previous = ?previous, baseline = ?baseline, "compared with");
-        Ok(History { previous, baseline })
+        let mut queued = Vec::new();
+        for back in (1..u64::from(s.care.queue_days)).rev() {
+            let Some(q) = date.checked_sub_days(Days::new(back)) else {
+                continue;
+            };
+            if publisher.is_table_committed("care_queue", q).await? {
+                queued.push(q);
+            }
+        }
+        tracing::info!(previous = ?previous, baseline = ?baseline, queued = ?queued, "compared with");
+        Ok(History {
+            previous,
+            baseline,
+            queued,
+        })
     }
 
-    /// Register `previous_tiers` and `baseline_nps` in `ctx`: the published
-    /// files of P and B, or empty tables of the same schemas.
+    /// Register `previous_tiers`, `baseline_nps` and `queued_before` in
+    /// `ctx`: the published files of P, B and the queued dates, or empty
+    /// tables of the same schemas.
     pub async fn register(&self, ctx: &SessionContext, publisher: &Publisher) -> Result<()> {
         let tables = [
             (
@@ -84,6 +106,13 @@ impl History {
             ctx.register_table(name, df.into_view())
                 .map_err(|e| Error::engine(name, e))?;
         }
+        let mut files = Vec::new();
+        for d in &self.queued {
+            files.extend(publisher.published_files("care_queue", *d).await?);
+        }
+        let df = published(ctx, QUEUED_BEFORE, files, care_queue_schema()).await?;
+        ctx.register_table(QUEUED_BEFORE, df.into_view())
+            .map_err(|e| Error::engine(QUEUED_BEFORE, e))?;
         Ok(())
     }
 

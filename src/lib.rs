@@ -21,6 +21,7 @@
 pub mod audit;
 pub mod backfill;
 pub mod cancel;
+pub mod care;
 pub mod config;
 pub mod contract;
 pub mod engine;

@@ -111,6 +111,10 @@ pub struct Manifest {
     /// (`null`: B not committed).
     #[serde(default)]
     pub baseline_snapshot_date: Option<String>,
+    /// The dates of D−(queue_days−1) … D−1 whose committed `care_queue` the
+    /// care queue of D excluded (oldest first; empty: none committed).
+    #[serde(default)]
+    pub queued_snapshot_dates: Vec<String>,
     /// How the run ended.
     pub status: Status,
     /// Process exit code the run ended with.
@@ -161,6 +165,7 @@ impl Manifest {
             snapshot_date: date.to_string(),
             previous_snapshot_date: None,
             baseline_snapshot_date: None,
+            queued_snapshot_dates: Vec::new(),
             status: Status::Success,
             exit_code: 0,
             error: None,

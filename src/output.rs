@@ -1,4 +1,4 @@
-//! The output tables of docs/SPEC.md §4, §6: their exact schemas, and the writer that
+//! The output tables of docs/SPEC.md §4, §6, §8: their exact schemas, and the writer that
 //! streams a query result into zstd Parquet part files with statistics.
 //! Batches are cast to the declared schema, so the files carry exactly the
 //! listed columns, order and types whatever the engine produced.
@@ -139,8 +139,33 @@ pub fn nps_changes_schema() -> SchemaRef {
     ])
 }
 
+/// `care_queue` (docs/SPEC.md §8).
+pub fn care_queue_schema() -> SchemaRef {
+    use DataType::*;
+    let micros_utc = || Timestamp(arrow::datatypes::TimeUnit::Microsecond, Some("UTC".into()));
+    schema(&[
+        ("mention_id", Utf8),
+        ("platform", Utf8),
+        ("posted_at", micros_utc()),
+        ("author_handle", Utf8),
+        ("text", Utf8),
+        ("sentiment", Float64),
+        ("topic", Utf8),
+        ("route", Utf8),
+        ("churn_intent", Boolean),
+        ("account_id", Utf8),
+        ("tier", Utf8),
+        ("value_score", Float64),
+        ("care_priority", Int32),
+        ("influence_norm", Float64),
+        ("lane", Utf8),
+        ("due_at", micros_utc()),
+        ("queue_rank", Int64),
+    ])
+}
+
 /// The published outputs: (table name = registered query name, schema).
-pub fn outputs() -> [(&'static str, SchemaRef); 6] {
+pub fn outputs() -> [(&'static str, SchemaRef); 7] {
     [
         ("customer_tiers", customer_tiers_schema()),
         ("nps_aggregates", nps_aggregates_schema()),
@@ -148,6 +173,7 @@ pub fn outputs() -> [(&'static str, SchemaRef); 6] {
         ("tier_movements", tier_movements_schema()),
         ("tier_migration", tier_migration_schema()),
         ("nps_changes", nps_changes_schema()),
+        ("care_queue", care_queue_schema()),
     ]
 }
 
@@ -161,6 +187,7 @@ pub fn sort_keys(table: &str) -> &'static [&'static str] {
         "customer_tiers" => &["value_rank"],
         "tier_movements" => &["account_id"],
         "tier_migration" => &["from_order", "to_order"],
+        "care_queue" => &["queue_rank"],
         _ => &["dimension", "dimension_value"],
     }
 }

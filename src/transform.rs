@@ -11,7 +11,7 @@ use chrono::{NaiveDate, NaiveTime};
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::prelude::SessionContext;
 
-use crate::config::Settings;
+use crate::config::{Settings, OTHER_TOPIC};
 use crate::contract::days_since_epoch;
 use crate::engine::{plan_sql, Keep, Materialize};
 use crate::error::Result;
@@ -34,7 +34,7 @@ pub struct Step {
     pub wave: u8,
 }
 
-/// The transform steps of docs/SPEC.md §3, §4, §6, in pipeline order (after the checks).
+/// The transform steps of docs/SPEC.md §3, §4, §6, §8, in pipeline order (after the checks).
 pub const STEPS: &[Step] = &[
     Step {
         file: "10_valid_accounts.sql",
@@ -149,6 +149,13 @@ pub const STEPS: &[Step] = &[
         wave: 9,
     },
     Step {
+        file: "29_care_queue.sql",
+        sql: include_str!("../sql/29_care_queue.sql"),
+        output: "care_queue",
+        materialize: Materialize::Never,
+        wave: 9,
+    },
+    Step {
         file: "24_nps_aggregates.sql",
         sql: include_str!("../sql/24_nps_aggregates.sql"),
         output: "nps_aggregates",
@@ -209,6 +216,12 @@ pub fn params(date: NaiveDate, s: &Settings, history: &History) -> ParamValues {
             day_start(days_back(s.windows.influence_max_age_days)),
         ),
         ("window_end", day_start(date + chrono::Days::new(1))),
+        ("queue_start", day_start(days_back(s.care.queue_days))),
+        ("other_topic", ScalarValue::Utf8(Some(OTHER_TOPIC.into()))),
+        (
+            "other_route",
+            ScalarValue::Utf8(Some(s.care.other_route.trim().into())),
+        ),
         ("w_spend", f(w.weight_spend)),
         ("w_payment", f(w.weight_payment)),
         ("w_services", f(w.weight_services)),

@@ -1,7 +1,8 @@
 //! The order constraint of a backfill: a date's run compares with earlier
 //! committed dates ([`crate::history`]: the newest committed one of D−1 …
-//! D−`movement_lookback_days` for `tier_movements`, and D − `nps_days` for
-//! `nps_changes`), so, oldest first, a date starts only once every date of
+//! D−`movement_lookback_days` for `tier_movements`, D − `nps_days` for
+//! `nps_changes`, and every committed `care_queue` of D−(queue_days−1) …
+//! D−1 for the care queue's exclusion), so, oldest first, a date starts only once every date of
 //! the range it may compare with has finished (ok, skipped or failed),
 //! whatever `--concurrency`. Then a backfill gives the same rows as running
 //! the dates one at a time in date order, and a failed date is compared
@@ -24,6 +25,8 @@ pub(super) fn waits_for(cfg: &BackfillConfig, date: NaiveDate) -> Vec<NaiveDate>
     let back = |n: u32| date.checked_sub_days(Days::new(u64::from(n)));
     let mut dates: Vec<NaiveDate> = (1..=w.movement_lookback_days).filter_map(back).collect();
     dates.extend(back(w.nps_days));
+    let queue_days = cfg.run.settings().care.queue_days;
+    dates.extend((1..queue_days).filter_map(back));
     dates.retain(|d| *d >= cfg.from && *d <= cfg.to);
     dates.sort();
     dates.dedup();
@@ -68,6 +71,15 @@ mod tests {
         assert_eq!(
             names(waits_for(&cfg, d("2026-03-10"))),
             ["2026-03-05", "2026-03-07", "2026-03-08", "2026-03-09"]
+        );
+        // the care queue reads D-1 … D-(queue_days-1), beyond the lookback
+        let mut queue = config("2026-03-01", "2026-03-10", 1, 30);
+        let mut s = queue.run.settings().clone();
+        s.care.queue_days = 4;
+        queue.run = RunConfig::new(None, s).unwrap();
+        assert_eq!(
+            names(waits_for(&queue, d("2026-03-10"))),
+            ["2026-03-07", "2026-03-08", "2026-03-09"]
         );
         // newest first: nobody waits
         let mut newest = cfg.clone();

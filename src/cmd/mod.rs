@@ -16,6 +16,7 @@ mod dev_cluster;
 mod explain;
 mod explain_account;
 mod generate;
+mod queue;
 mod report;
 mod run;
 mod scan_floor;
@@ -33,6 +34,7 @@ pub async fn dispatch(command: Command, cancel: Cancel) -> Result<ExitCode> {
         Command::Backfill(args) => backfill::run(args, cancel).await,
         Command::Generate(args) => generate::run(args).await,
         Command::Report(args) => report::run(args).await,
+        Command::Queue(args) => queue::run(args).await,
         Command::ScanFloor(args) => scan_floor::run(args).await,
         #[cfg(feature = "ballista-standalone")]
         Command::DevCluster { vcores } => dev_cluster::run(vcores, cancel).await,

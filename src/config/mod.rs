@@ -12,11 +12,13 @@ use serde::{Deserialize, Serialize};
 use crate::cancel::{Cancel, Pause};
 use crate::error::{Error, Result};
 
+mod care;
 pub mod checks;
 mod engine;
 mod observe;
 mod storage;
 
+pub use care::{CareSettings, TopicRule, LANES, OTHER_TOPIC};
 pub use checks::{
     Audits, Checks, InputChecks, Level, Limits, ReasonLimit, RejectsSettings, TableQuality,
 };
@@ -56,6 +58,9 @@ pub struct Settings {
     pub report: ReportSettings,
     /// OpenLineage run events (docs/lineage.md).
     pub lineage: LineageSettings,
+    /// The care queue: its days, lanes' answer times and topic rules
+    /// (docs/SPEC.md §8).
+    pub care: CareSettings,
 }
 
 /// Window lengths in days.
@@ -139,6 +144,7 @@ impl Default for Settings {
             rejects: RejectsSettings::default(),
             report: ReportSettings::default(),
             lineage: LineageSettings::default(),
+            care: CareSettings::default(),
         }
     }
 }
@@ -274,6 +280,7 @@ impl Settings {
                 "batch_size, row_group_size and rows_per_file must be > 0".into(),
             ));
         }
+        self.care.validate(w.mentions_days)?;
         checks::validate(self)
     }
 }

@@ -40,10 +40,36 @@ pub struct Explanation {
     pub influence_rows: Vec<InfluenceRow>,
     /// The matched mentions (null unless scored).
     pub mentions: Option<Mentions>,
+    /// The account's shouts in D's care queue, in queue order (empty unless
+    /// scored; docs/SPEC.md §8).
+    pub shouts: Vec<CareShout>,
     /// The latest survey response in the window (null when none).
     pub survey: Option<Survey>,
     /// The run's windows.
     pub windows: Windows,
+}
+
+/// One of the account's shouts in D's care queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CareShout {
+    /// Its place in the whole queue.
+    pub queue_rank: i64,
+    /// The mention.
+    pub mention_id: String,
+    /// When it was posted (UTC).
+    pub posted_at: String,
+    /// The lane (customer_p1 … customer_p4).
+    pub lane: String,
+    /// When the answer is due (UTC).
+    pub due_at: String,
+    /// The topic of the first matching rule, or `other`.
+    pub topic: String,
+    /// The team.
+    pub route: String,
+    /// A churn-intent rule matched.
+    pub churn_intent: bool,
+    /// The post's sentiment.
+    pub sentiment: Option<f64>,
 }
 
 /// What the snapshot says about the account.

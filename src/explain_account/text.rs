@@ -120,6 +120,7 @@ impl Explanation {
         self.score_text(&mut out);
         self.handle_text(&mut out);
         self.mentions_text(&mut out);
+        self.shouts_text(&mut out);
         self.survey_text(&mut out);
         out
     }
@@ -330,6 +331,42 @@ impl Explanation {
             }
             out.push_str(&table("  ", &rows));
         }
+    }
+
+    /// The account's shouts in D's care queue.
+    fn shouts_text(&self, out: &mut String) {
+        if self.mentions.is_none() {
+            return;
+        }
+        if self.shouts.is_empty() {
+            out.push_str("\nCare queue: no shout of this account on this date\n");
+            return;
+        }
+        out.push_str(&format!(
+            "\nCare queue: {} (due times UTC)\n",
+            plural(self.shouts.len() as i64, "shout")
+        ));
+        let mut rows = vec![cells(&[
+            "rank",
+            "mention_id",
+            "lane",
+            "due_at",
+            "topic",
+            "route",
+            "churn",
+        ])];
+        for x in &self.shouts {
+            rows.push(vec![
+                x.queue_rank.to_string(),
+                x.mention_id.clone(),
+                x.lane.clone(),
+                x.due_at.clone(),
+                x.topic.clone(),
+                x.route.clone(),
+                if x.churn_intent { "yes" } else { "no" }.into(),
+            ]);
+        }
+        out.push_str(&table("  ", &rows));
     }
 
     /// The latest survey response.

@@ -131,7 +131,9 @@ impl Model {
         }
         c.sentiment.push(sentiment);
         let t = r.below(TEXTS.len() as u64 + 1) as usize;
-        opt_str(&mut c.text, TEXTS.get(t).copied());
+        let mut text = String::new();
+        let written = super::texts::mention_text(self.seed, day, k, t, &mut text);
+        opt_str(&mut c.text, written.map(|()| text.as_str()));
         c.lang.append_value(if r.chance(0.8) { "en" } else { "es" });
     }
 }

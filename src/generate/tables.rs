@@ -46,6 +46,7 @@ pub(super) const T_COVER: u64 = 8;
 pub(super) const T_LEVEL: u64 = 9;
 pub(super) const T_DAY: u64 = 10;
 pub(super) const T_NAME: u64 = 11;
+pub(super) const T_TEXT: u64 = 12;
 
 pub(super) const DAY_MS: i64 = 86_400_000;
 pub(super) const FIRST: [&str; 32] = [

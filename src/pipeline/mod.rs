@@ -99,6 +99,7 @@ async fn prepare(
     input.register(&session.ctx);
     output.register(&session.ctx);
     history.register(&session.ctx, &publisher).await?;
+    crate::care::register(&session.ctx, &s.care)?;
     let params = transform::params(date, s, &history);
     let checked = contract::check_inputs(contract::Stage {
         ctx: &session.ctx,

@@ -55,6 +55,7 @@ pub(super) async fn compute_and_stage(
     );
     manifest.checks = p.checked.findings.clone();
     manifest.compared_with(p.history.previous, p.history.baseline);
+    manifest.queued_snapshot_dates = p.history.queued.iter().map(|d| d.to_string()).collect();
 
     if mode == Mode::Validate {
         if passed {

@@ -87,7 +87,11 @@ fn params(
     pulsetier::transform::params(
         date,
         &pulsetier::Settings::default(),
-        &pulsetier::history::History { previous, baseline },
+        &pulsetier::history::History {
+            previous,
+            baseline,
+            ..Default::default()
+        },
     )
 }
 
