@@ -26,7 +26,7 @@ WITH posts AS (
     n_platform AS platform,
     posted_at,
     n_author_handle AS author_handle,
-    nullif(btrim(text, $ws), '') AS text,
+    nullif(btrim(text, $ws), '') AS post_text,
     sentiment
   FROM checked_mentions
   WHERE reject_reason IS NULL
@@ -41,7 +41,7 @@ matched AS (
     bool_or(t.churn_intent) AS churn_intent,
     bool_or(t.shout) AS shout
   FROM posts p
-  JOIN care_topics t ON regexp_like(p.text, t.pattern)
+  JOIN care_topics t ON regexp_like(p.post_text, t.pattern)
   GROUP BY p.mention_id
 ),
 shouts AS (
@@ -97,7 +97,7 @@ SELECT
   x.platform,
   x.posted_at,
   x.author_handle,
-  x.text,
+  x.post_text AS "text",
   x.sentiment,
   coalesce(x.rule_name, $other_topic) AS topic,
   coalesce(x.rule_route, $other_route) AS route,

@@ -12,23 +12,25 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 pub const DATE: &str = "2026-03-10";
 
 /// The outputs of a run (without `_rejects`).
-pub const OUTPUTS: [&str; 6] = [
+pub const OUTPUTS: [&str; 7] = [
     "customer_tiers",
     "nps_aggregates",
     "social_pulse",
     "tier_movements",
     "tier_migration",
     "nps_changes",
+    "care_queue",
 ];
 
 /// Every table a run publishes (partition D, with `_SUCCESS`).
-pub const PUBLISHED: [&str; 10] = [
+pub const PUBLISHED: [&str; 11] = [
     OUTPUTS[0],
     OUTPUTS[1],
     OUTPUTS[2],
     OUTPUTS[3],
     OUTPUTS[4],
     OUTPUTS[5],
+    OUTPUTS[6],
     "_rejects/accounts",
     "_rejects/mentions",
     "_rejects/surveys",

@@ -138,6 +138,43 @@ fn nps_changes_without_a_baseline_have_only_now() {
     assert_table_matches("nps_changes");
 }
 
+/// WORKINGS.md §13: the one shout of the fixtures (its text has a comma,
+/// so the row is written here rather than as a CSV).
+#[test]
+fn care_queue_matches_hand_worked_values() {
+    let dir = published()
+        .join("care_queue")
+        .join(format!("snapshot_date={DATE}"));
+    let (names, _, rows) = rows_of(&read_partition(&dir));
+    let want = [
+        ("mention_id", "M-L2"),
+        ("platform", "twitter"),
+        ("posted_at", "2026-03-10T23:59:59Z"),
+        ("author_handle", "loud"),
+        ("text", "window end, inside"),
+        ("sentiment", "-1.0"),
+        ("topic", "other"),
+        ("route", "care_desk"),
+        ("churn_intent", "false"),
+        ("account_id", "A08"),
+        ("tier", "bronze"),
+        ("value_score", "25.0"),
+        ("care_priority", "2"),
+        ("influence_norm", "60.0"),
+        ("lane", "customer_p2"),
+        ("due_at", "2026-03-11T01:59:59Z"),
+        ("queue_rank", "1"),
+    ];
+    assert_eq!(
+        names,
+        want.iter().map(|(n, _)| n.to_string()).collect::<Vec<_>>()
+    );
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    for (i, (name, value)) in want.iter().enumerate() {
+        assert_eq!(rows[0][i], *value, "{name}");
+    }
+}
+
 #[test]
 fn rejects_match_hand_listed_reasons() {
     let (_, want) = read_csv("rejects.csv");

@@ -4,6 +4,7 @@
 
 mod backfill;
 mod ballista;
+mod care;
 mod checks;
 mod cli;
 mod common;
