@@ -1,6 +1,7 @@
 //! Audits of the outputs before they are published (docs/checks.md): the
 //! row rules check the inputs, these check what the transforms made of
-//! them — unique accounts and ranks 1..n in customer_tiers, NPS within its
+//! them — unique accounts and ranks 1..n in customer_tiers, ranks 1..n in
+//! care_queue, NPS within its
 //! range with consistent counts, social pulse counts and match rates that
 //! add up — plus the anomaly checks against the newest successful run of
 //! an earlier date ([`anomaly`]). Each audit is a query in `sql/audits/`
@@ -25,8 +26,12 @@ use crate::findings::{Finding, Findings, Kind};
 use crate::manifest::InputStats;
 use crate::storage::Location;
 
-/// The audited outputs, in publishing order.
+/// The outputs whose rows the anomaly checks compare with the earlier run.
 pub const OUTPUTS: [&str; 3] = ["customer_tiers", "nps_aggregates", "social_pulse"];
+
+/// The audited outputs: those, and `care_queue` (its size moves with the
+/// day's complaints, so no row-count band applies to it).
+const AUDITED: [&str; 4] = [OUTPUTS[0], OUTPUTS[1], OUTPUTS[2], "care_queue"];
 
 /// One audit: a query giving one row (`violations`, `example`).
 #[derive(Debug)]
@@ -46,7 +51,7 @@ pub struct Audit {
 }
 
 /// Every structural audit, in the order they run.
-pub const AUDITS: [Audit; 7] = [
+pub const AUDITS: [Audit; 8] = [
     Audit {
         name: "unique_account_id",
         table: "customer_tiers",
@@ -68,6 +73,17 @@ pub const AUDITS: [Audit; 7] = [
             include_str!("../../sql/audits/value_rank.sql"),
         ),
         level: |a| a.value_rank,
+    },
+    Audit {
+        name: "queue_rank",
+        table: "care_queue",
+        rule: "queue_rank is exactly 1..n, each mention queued once",
+        unit: "queue_rank value(s) repeated, missing from 1..n or outside it, or mention(s) queued twice",
+        sql: (
+            "queue_rank.sql",
+            include_str!("../../sql/audits/queue_rank.sql"),
+        ),
+        level: |a| a.queue_rank,
     },
     Audit {
         name: "nps_range",
@@ -140,7 +156,7 @@ pub async fn staged(
     table_dir: impl Fn(&str) -> object_store::path::Path,
 ) -> Result<SessionContext> {
     out.register(&ctx);
-    for table in OUTPUTS {
+    for table in AUDITED {
         let url = format!("{}/", out.url_of(&table_dir(table)));
         let name = format!("audited_{table}");
         ctx.register_parquet(name.as_str(), url.as_str(), ParquetReadOptions::default())
@@ -158,7 +174,7 @@ pub async fn staged(
 /// Register the computed outputs of `ctx` as `audited_<table>`
 /// (`pulsetier checks`).
 pub async fn computed(ctx: &SessionContext) -> Result<()> {
-    for table in OUTPUTS {
+    for table in AUDITED {
         let df = ctx
             .table(table)
             .await

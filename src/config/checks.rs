@@ -162,6 +162,8 @@ pub struct Audits {
     pub unique_account_id: Level,
     /// `customer_tiers.value_rank` is exactly 1..n.
     pub value_rank: Level,
+    /// `care_queue.queue_rank` is exactly 1..n and each mention is queued once.
+    pub queue_rank: Level,
     /// `nps_aggregates.nps` is within [-100, 100].
     pub nps_range: Level,
     /// `nps_aggregates.margin_of_error_95` is ≥ 0.
@@ -187,6 +189,7 @@ impl Default for Audits {
         Audits {
             unique_account_id: Level::Error,
             value_rank: Level::Error,
+            queue_rank: Level::Error,
             nps_range: Level::Error,
             nps_margin: Level::Error,
             nps_counts: Level::Error,

@@ -40,6 +40,7 @@ INPUT_TABLES = ("accounts", "mentions", "surveys", "influence_scores")
 VARCHAR, DOUBLE, BIGINT, INTEGER, BOOLEAN = "VARCHAR", "DOUBLE", "BIGINT", "INTEGER", "BOOLEAN"
 DECIMAL = "DECIMAL(18,2)"
 DATE_TYPE = "DATE"
+TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
 
 # docs/SPEC.md §4 and §6: the columns of each output, in order, with the type DuckDB shows.
 OUTPUTS: dict[str, list[tuple[str, str]]] = {
@@ -123,6 +124,26 @@ OUTPUTS: dict[str, list[tuple[str, str]]] = {
         ("significant", BOOLEAN),
         ("low_sample", BOOLEAN),
     ],
+    # docs/SPEC.md §8
+    "care_queue": [
+        ("mention_id", VARCHAR),
+        ("platform", VARCHAR),
+        ("posted_at", TIMESTAMPTZ),
+        ("author_handle", VARCHAR),
+        ("text", VARCHAR),
+        ("sentiment", DOUBLE),
+        ("topic", VARCHAR),
+        ("route", VARCHAR),
+        ("churn_intent", BOOLEAN),
+        ("account_id", VARCHAR),
+        ("tier", VARCHAR),
+        ("value_score", DOUBLE),
+        ("care_priority", INTEGER),
+        ("influence_norm", DOUBLE),
+        ("lane", VARCHAR),
+        ("due_at", TIMESTAMPTZ),
+        ("queue_rank", BIGINT),
+    ],
 }
 # The columns naming a row (for messages and sorting expected rows).
 KEYS = {
@@ -132,6 +153,7 @@ KEYS = {
     "tier_movements": ("account_id",),
     "tier_migration": ("from_tier", "to_tier"),
     "nps_changes": ("dimension", "dimension_value"),
+    "care_queue": ("queue_rank",),
 }
 # tier_migration: both axes in tier order, not by name (docs/SPEC.md §6).
 TIER_ORDER = ("platinum", "gold", "silver", "bronze", "(none)")
@@ -243,6 +265,11 @@ def parse_cell(raw: str, duck_type: str, where: str):
             return value
         if duck_type == DATE_TYPE:
             return dt.date.fromisoformat(text)
+        if duck_type == TIMESTAMPTZ:
+            value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if value.tzinfo is None:
+                raise ValueError("a time zone is required")
+            return value
         if duck_type == BOOLEAN:
             lowered = text.lower()
             if lowered not in ("true", "false"):
@@ -299,6 +326,9 @@ def same_value(expected, actual, duck_type: str) -> bool:
         return isinstance(actual, bool) and actual == expected
     if duck_type == DATE_TYPE:
         return isinstance(actual, dt.date) and actual == expected
+    if duck_type == TIMESTAMPTZ:
+        # the same instant, whatever zone DuckDB shows it in
+        return isinstance(actual, dt.datetime) and actual.tzinfo is not None and actual == expected
     return isinstance(actual, str) and actual == expected
 
 
