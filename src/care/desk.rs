@@ -220,7 +220,8 @@ fn minute(t: &str) -> String {
 
 /// The queue as text a care agent reads in an 80-column terminal: a
 /// header, then three lines per shout (rank, due time, lane, topic → route;
-/// author, account, platform, sentiment, churn intent; the text).
+/// author, account, influence, platform, sentiment, churn intent; when it
+/// was posted and the text).
 pub fn to_text(d: &Desk) -> String {
     let mut out = format!(
         "care queue of {} · {} of {} shouts · due times UTC\n",
@@ -262,14 +263,18 @@ pub fn to_text(d: &Desk) -> String {
             s.sentiment
                 .map_or("sentiment ?".into(), |v| format!("sentiment {v:+.2}")),
         );
-        who.push(format!("posted {}", minute(&s.posted_at)));
         if s.churn_intent {
             who.push("CHURN".into());
         }
         out.push_str(&fit(&format!("      {}", who.join(" · ")), WIDTH));
         out.push('\n');
-        let text = s.text.as_deref().unwrap_or("(no text)");
-        out.push_str(&fit(&format!("      \"{text}\""), WIDTH));
+        let text = s
+            .text
+            .as_deref()
+            .map_or("(no text)".into(), |t| format!("\"{t}\""));
+        let posted = minute(&s.posted_at);
+        let posted = posted.get(5..).unwrap_or(&posted);
+        out.push_str(&fit(&format!("      {posted}  {text}"), WIDTH));
         out.push('\n');
     }
     out
