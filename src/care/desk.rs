@@ -220,8 +220,8 @@ fn minute(t: &str) -> String {
 
 /// The queue as text a care agent reads in an 80-column terminal: a
 /// header, then three lines per shout (rank, due time, lane, topic → route;
-/// author, account, influence, platform, sentiment, churn intent; when it
-/// was posted and the text).
+/// author, account, influence, sentiment, churn intent; when and where it
+/// was posted, and the text).
 pub fn to_text(d: &Desk) -> String {
     let mut out = format!(
         "care queue of {} · {} of {} shouts · due times UTC\n",
@@ -258,7 +258,6 @@ pub fn to_text(d: &Desk) -> String {
         if let Some(i) = s.influence_norm {
             who.push(format!("influence {i:.1}"));
         }
-        who.push(s.platform.clone().unwrap_or_else(|| "unknown".into()));
         who.push(
             s.sentiment
                 .map_or("sentiment ?".into(), |v| format!("sentiment {v:+.2}")),
@@ -274,7 +273,8 @@ pub fn to_text(d: &Desk) -> String {
             .map_or("(no text)".into(), |t| format!("\"{t}\""));
         let posted = minute(&s.posted_at);
         let posted = posted.get(5..).unwrap_or(&posted);
-        out.push_str(&fit(&format!("      {posted}  {text}"), WIDTH));
+        let platform = s.platform.as_deref().unwrap_or("unknown");
+        out.push_str(&fit(&format!("      {posted} {platform}  {text}"), WIDTH));
         out.push('\n');
     }
     out
