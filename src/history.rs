@@ -7,18 +7,15 @@
 //! table of the output's schema when there is none) before the transform
 //! steps run. A rerun of D finds the same P and B, so it gives the same rows.
 
-use arrow::datatypes::SchemaRef;
 use chrono::{Days, NaiveDate};
 use datafusion::common::ScalarValue;
-use datafusion::dataframe::DataFrame;
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::prelude::SessionContext;
 
+use crate::calendar::days_since_epoch;
 use crate::config::Settings;
-use crate::contract::days_since_epoch;
-use crate::engine::empty_table;
 use crate::error::{Error, Result};
-use crate::output::{customer_tiers_schema, nps_aggregates_schema};
 use crate::publish::Publisher;
+use crate::tables::Output;
 
 /// The table `tier_movements` reads P's `customer_tiers` as.
 pub const PREVIOUS_TIERS: &str = "previous_tiers";
@@ -43,14 +40,20 @@ impl History {
             let Some(p) = date.checked_sub_days(Days::new(back)) else {
                 break;
             };
-            if publisher.is_table_committed("customer_tiers", p).await? {
+            if publisher
+                .is_table_committed(Output::CustomerTiers.name(), p)
+                .await?
+            {
                 previous = Some(p);
                 break;
             }
         }
         let mut baseline = None;
         if let Some(b) = date.checked_sub_days(Days::new(u64::from(s.windows.nps_days))) {
-            if publisher.is_table_committed("nps_aggregates", b).await? {
+            if publisher
+                .is_table_committed(Output::NpsAggregates.name(), b)
+                .await?
+            {
                 baseline = Some(b);
             }
         }
@@ -62,25 +65,11 @@ impl History {
     /// files of P and B, or empty tables of the same schemas.
     pub async fn register(&self, ctx: &SessionContext, publisher: &Publisher) -> Result<()> {
         let tables = [
-            (
-                PREVIOUS_TIERS,
-                "customer_tiers",
-                self.previous,
-                customer_tiers_schema(),
-            ),
-            (
-                BASELINE_NPS,
-                "nps_aggregates",
-                self.baseline,
-                nps_aggregates_schema(),
-            ),
+            (PREVIOUS_TIERS, Output::CustomerTiers, self.previous),
+            (BASELINE_NPS, Output::NpsAggregates, self.baseline),
         ];
-        for (name, table, date, schema) in tables {
-            let files = match date {
-                Some(d) => publisher.published_files(table, d).await?,
-                None => Vec::new(),
-            };
-            let df = published(ctx, name, files, schema).await?;
+        for (name, table, date) in tables {
+            let df = publisher.read_partition(ctx, table, date).await?;
             ctx.register_table(name, df.into_view())
                 .map_err(|e| Error::engine(name, e))?;
         }
@@ -96,24 +85,4 @@ impl History {
             ("baseline_snapshot_date", date(self.baseline)),
         ]
     }
-}
-
-/// A published partition's files read with the output's schema, or an empty
-/// relation of that schema when there are none (a plan node any engine can
-/// ship, like an input table with no file).
-pub(crate) async fn published(
-    ctx: &SessionContext,
-    name: &str,
-    files: Vec<String>,
-    schema: SchemaRef,
-) -> Result<DataFrame> {
-    if files.is_empty() {
-        return empty_table(ctx, &schema, name);
-    }
-    let options = ParquetReadOptions::default()
-        .file_extension("")
-        .schema(schema.as_ref());
-    ctx.read_parquet(files, options)
-        .await
-        .map_err(|e| Error::engine(name, e))
 }

@@ -1,12 +1,11 @@
-//! The output tables of docs/SPEC.md §4, §6: their exact schemas, and the writer that
-//! streams a query result into zstd Parquet part files with statistics.
-//! Batches are cast to the declared schema, so the files carry exactly the
-//! listed columns, order and types whatever the engine produced.
-
-use std::sync::Arc;
+//! Part files: the writer that streams a query result into zstd Parquet
+//! `part-NNNNN.parquet` files with statistics, for staged outputs, staged
+//! rejects and kept step results alike. Batches are cast to the declared
+//! schema, so the files carry exactly the listed columns, order and types
+//! whatever the engine produced.
 
 use arrow::compute::{cast_with_options, CastOptions};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use datafusion::physical_plan::SendableRecordBatchStream;
 use futures::StreamExt;
@@ -20,150 +19,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::storage::Location;
-
-fn schema(cols: &[(&str, DataType)]) -> SchemaRef {
-    Arc::new(Schema::new(
-        cols.iter()
-            .map(|(n, t)| Field::new(*n, t.clone(), true))
-            .collect::<Vec<_>>(),
-    ))
-}
-
-/// `customer_tiers` (docs/SPEC.md §4).
-pub fn customer_tiers_schema() -> SchemaRef {
-    use DataType::*;
-    schema(&[
-        ("account_id", Utf8),
-        ("segment", Utf8),
-        ("region", Utf8),
-        ("plan", Utf8),
-        ("status", Utf8),
-        ("monthly_spend", Decimal128(18, 2)),
-        ("spend_score", Float64),
-        ("payment_score", Float64),
-        ("services_score", Float64),
-        ("tenure_score", Float64),
-        ("influence_score", Float64),
-        ("influence_norm", Float64),
-        ("is_influencer", Boolean),
-        ("value_score", Float64),
-        ("tier", Utf8),
-        ("value_rank", Int64),
-        ("mentions_30d", Int64),
-        ("negative_mentions_30d", Int64),
-        ("avg_sentiment_30d", Float64),
-        ("last_nps_score", Int32),
-        ("nps_category", Utf8),
-        ("care_priority", Int32),
-    ])
-}
-
-/// `nps_aggregates` (docs/SPEC.md §4).
-pub fn nps_aggregates_schema() -> SchemaRef {
-    use DataType::*;
-    schema(&[
-        ("dimension", Utf8),
-        ("dimension_value", Utf8),
-        ("responses", Int64),
-        ("promoters", Int64),
-        ("passives", Int64),
-        ("detractors", Int64),
-        ("nps", Float64),
-        ("margin_of_error_95", Float64),
-        ("low_sample", Boolean),
-    ])
-}
-
-/// `social_pulse` (docs/SPEC.md §4).
-pub fn social_pulse_schema() -> SchemaRef {
-    use DataType::*;
-    schema(&[
-        ("dimension", Utf8),
-        ("dimension_value", Utf8),
-        ("mentions", Int64),
-        ("with_sentiment", Int64),
-        ("positive", Int64),
-        ("neutral", Int64),
-        ("negative", Int64),
-        ("unique_authors", Int64),
-        ("matched_mentions", Int64),
-        ("match_rate", Float64),
-        ("avg_sentiment", Float64),
-        ("social_nps", Float64),
-    ])
-}
-
-/// `tier_movements` (docs/SPEC.md §6).
-pub fn tier_movements_schema() -> SchemaRef {
-    use DataType::*;
-    schema(&[
-        ("account_id", Utf8),
-        ("previous_snapshot_date", Date32),
-        ("previous_tier", Utf8),
-        ("tier", Utf8),
-        ("previous_value_score", Float64),
-        ("value_score", Float64),
-        ("score_change", Float64),
-        ("movement", Utf8),
-        ("tier_steps", Int32),
-    ])
-}
-
-/// `tier_migration` (docs/SPEC.md §6).
-pub fn tier_migration_schema() -> SchemaRef {
-    use DataType::*;
-    schema(&[
-        ("previous_snapshot_date", Date32),
-        ("from_tier", Utf8),
-        ("to_tier", Utf8),
-        ("movement", Utf8),
-        ("accounts", Int64),
-    ])
-}
-
-/// `nps_changes` (docs/SPEC.md §6).
-pub fn nps_changes_schema() -> SchemaRef {
-    use DataType::*;
-    schema(&[
-        ("dimension", Utf8),
-        ("dimension_value", Utf8),
-        ("baseline_snapshot_date", Date32),
-        ("responses_before", Int64),
-        ("responses_now", Int64),
-        ("nps_before", Float64),
-        ("nps_now", Float64),
-        ("change", Float64),
-        ("margin_of_error_95_change", Float64),
-        ("significant", Boolean),
-        ("low_sample", Boolean),
-    ])
-}
-
-/// The published outputs: (table name = registered query name, schema).
-pub fn outputs() -> [(&'static str, SchemaRef); 6] {
-    [
-        ("customer_tiers", customer_tiers_schema()),
-        ("nps_aggregates", nps_aggregates_schema()),
-        ("social_pulse", social_pulse_schema()),
-        ("tier_movements", tier_movements_schema()),
-        ("tier_migration", tier_migration_schema()),
-        ("nps_changes", nps_changes_schema()),
-    ]
-}
-
-/// The order an output's rows are written in (docs/SPEC.md §4, §6): the sort
-/// is applied when the rows are written, since a kept (cached) result has
-/// several partitions whose order a reader does not preserve. A key may be
-/// a column the step computes only for the order (`tier_migration`'s
-/// `from_order`, `to_order`): the writer keeps the schema's columns only.
-pub fn sort_keys(table: &str) -> &'static [&'static str] {
-    match table {
-        "customer_tiers" => &["value_rank"],
-        "tier_movements" => &["account_id"],
-        "tier_migration" => &["from_order", "to_order"],
-        _ => &["dimension", "dimension_value"],
-    }
-}
 
 /// One file written.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -225,17 +80,36 @@ pub fn conform(batch: &RecordBatch, target: &SchemaRef, what: &str) -> Result<Re
     Ok(RecordBatch::try_new(target.clone(), cols)?)
 }
 
+/// Where and how [`write_parts`] writes a table's part files.
+#[derive(Debug, Clone)]
+pub struct PartFiles {
+    /// The store written to.
+    pub location: Location,
+    /// The folder the parts go in.
+    pub dir: Path,
+    /// The columns, order and types of the files.
+    pub schema: SchemaRef,
+    /// Row group and file sizes.
+    pub layout: Layout,
+    /// The table's name, for errors.
+    pub table: String,
+}
+
 /// Stream a query result into `dir/part-NNNNN.parquet` files. Always writes
 /// at least one file (an empty result gives one file with zero rows, so a
 /// reader sees the schema).
 pub async fn write_parts(
-    loc: &Location,
-    dir: &Path,
+    to: &PartFiles,
     mut stream: SendableRecordBatchStream,
-    target: &SchemaRef,
-    layout: Layout,
-    what: &str,
 ) -> Result<Vec<WrittenFile>> {
+    let PartFiles {
+        location: loc,
+        dir,
+        schema: target,
+        layout,
+        table: what,
+    } = to;
+    let layout = *layout;
     let mut written = Vec::new();
     let mut current: Option<(AsyncArrowWriter<BufWriter>, String, u64)> = None;
     let open = |n: usize| -> Result<(AsyncArrowWriter<BufWriter>, String, u64)> {
@@ -298,5 +172,8 @@ async fn finish(
 }
 
 fn storage_err(loc: &Location, dir: &Path, e: parquet::errors::ParquetError) -> Error {
-    Error::Internal(format!("writing Parquet under {}: {e}", loc.display(dir)))
+    Error::Write {
+        url: loc.display(dir),
+        source: e,
+    }
 }
