@@ -19,40 +19,8 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+pub use crate::error::Signal;
 use crate::error::{Error, Result};
-
-/// A signal that stops a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
-    /// SIGINT (Ctrl-C): exit 130.
-    Interrupt,
-    /// SIGTERM (a scheduler stopping the job): exit 143.
-    Terminate,
-}
-
-impl Signal {
-    /// The signal's number.
-    pub fn number(self) -> u8 {
-        match self {
-            Signal::Interrupt => 2,
-            Signal::Terminate => 15,
-        }
-    }
-
-    /// The shell's exit code for a process stopped by it (128 + number).
-    pub fn exit_code(self) -> u8 {
-        128 + self.number()
-    }
-}
-
-impl std::fmt::Display for Signal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Signal::Interrupt => "SIGINT",
-            Signal::Terminate => "SIGTERM",
-        })
-    }
-}
 
 /// A cancellation token that also remembers which signal asked for it.
 #[derive(Debug, Clone, Default)]

@@ -188,7 +188,7 @@ pub enum Error {
 
     /// The run was interrupted by a signal.
     #[error("interrupted by {0}; staging removed, no partition published")]
-    Interrupted(crate::cancel::Signal),
+    Interrupted(Signal),
 
     /// A DataFusion planning or execution error.
     #[error("query engine: {context}: {source}")]
@@ -261,5 +261,38 @@ impl Error {
             context: context.into(),
             source,
         }
+    }
+}
+
+/// A signal that stops a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGINT (Ctrl-C): exit 130.
+    Interrupt,
+    /// SIGTERM (a scheduler stopping the job): exit 143.
+    Terminate,
+}
+
+impl Signal {
+    /// The signal's number.
+    pub fn number(self) -> u8 {
+        match self {
+            Signal::Interrupt => 2,
+            Signal::Terminate => 15,
+        }
+    }
+
+    /// The shell's exit code for a process stopped by it (128 + number).
+    pub fn exit_code(self) -> u8 {
+        128 + self.number()
+    }
+}
+
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+        })
     }
 }

@@ -741,10 +741,15 @@ async fn care_rule_text_matches_sql_22() {
     let mut checked = 0;
     for b in &batches {
         let col = |name: &str| b.column_by_name(name).unwrap();
-        let ids = col("account_id").as_string::<i32>();
-        let tier = col("tier").as_string::<i32>();
+        // VARCHAR columns may come back as Utf8View: read them as Utf8
+        let text = |name: &str| arrow::compute::cast(col(name), &DataType::Utf8).unwrap();
+        let (ids, tier, cat) = (text("account_id"), text("tier"), text("nps_category"));
+        let (ids, tier, cat) = (
+            ids.as_string::<i32>(),
+            tier.as_string::<i32>(),
+            cat.as_string::<i32>(),
+        );
         let neg = col("negative_mentions_30d").as_primitive::<Int64Type>();
-        let cat = col("nps_category").as_string::<i32>();
         let infl = col("is_influencer").as_boolean();
         let prio = col("care_priority").as_primitive::<Int32Type>();
         for i in 0..b.num_rows() {
