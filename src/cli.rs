@@ -1,18 +1,21 @@
-//! Command-line interface (clap). Parses flags and `PULSETIER_*` variables
-//! and turns them into the library's plain, validated [`RunConfig`] (and
-//! its backfill and generate configs); the library never sees clap types.
+//! Command-line interface (clap): the commands, and the options every
+//! command that runs on one date shares ([`RunArgs`], [`CommonArgs`]),
+//! turned into the library's plain, validated [`RunConfig`]; each command's
+//! own arguments are beside it in `src/cmd/`. The library never sees clap
+//! types.
 //! Precedence: defaults < `--config` TOML < environment < flags (clap
 //! resolves environment vs flag; unset options leave the TOML value).
 
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use pulsetier::backfill::BackfillConfig;
 use pulsetier::cancel::Pause;
 use pulsetier::config::{
     parse_date, EngineKind, LineageEnv, LineageTransport, MemoryLimit, TableFormat,
 };
 use pulsetier::{Error, Result, RunConfig, Settings};
+
+use crate::cmd;
 
 /// pulsetier: scored customer tiers, NPS aggregates and social pulse from
 /// Parquet snapshots, via Apache DataFusion.
@@ -34,22 +37,22 @@ pub enum Command {
     /// Print every freshness check, threshold, audit and anomaly check for
     /// one date, as a table or JSON; write nothing. Exit 0 when all pass or
     /// only warn, 5 on a freshness error, 4 on any other error.
-    Checks(ChecksArgs),
+    Checks(cmd::checks::ChecksArgs),
     /// Print the logical and physical plan of every SQL step.
-    Explain(ExplainArgs),
+    Explain(cmd::explain::ExplainArgs),
     /// Show how one account's score, tier and care priority were computed; write nothing.
-    ExplainAccount(ExplainAccountArgs),
+    ExplainAccount(cmd::explain_account::ExplainAccountArgs),
     /// Print the effective configuration as TOML (defaults, file, environment, flags).
     Config(RunArgs),
     /// Run every snapshot date of a range, skipping dates already committed.
-    Backfill(BackfillArgs),
+    Backfill(cmd::backfill::BackfillArgs),
     /// Write deterministic synthetic inputs for one snapshot date at any scale.
-    Generate(GenerateArgs),
+    Generate(cmd::generate::GenerateArgs),
     /// Write the HTML run report of a committed date (default: the newest
     /// date with a run) to <output>/_reports/snapshot_date=D/report.html.
-    Report(ReportArgs),
+    Report(cmd::report::ReportArgs),
     /// Print the committed care queue of a date for a care desk (80 columns, or JSON).
-    Queue(QueueArgs),
+    Queue(cmd::queue::QueueArgs),
     /// Benchmark helper: read every input column a run needs once (the scan floor).
     #[command(hide = true)]
     ScanFloor(RunArgs),
@@ -74,76 +77,6 @@ pub struct RunArgs {
     /// Locations, config file and tunables.
     #[command(flatten)]
     pub common: CommonArgs,
-}
-
-/// Arguments of `explain`.
-#[derive(Debug, Clone, Args)]
-pub struct ExplainArgs {
-    /// Date, locations and tunables, as for `run`.
-    #[command(flatten)]
-    pub run: RunArgs,
-    /// Also execute every step (writing nothing) and show each operator's
-    /// measured rows, time and memory (`EXPLAIN ANALYZE`). Steps are planned
-    /// inline, so a later step's figures include the steps it reads.
-    #[arg(long)]
-    pub analyze: bool,
-}
-
-/// Arguments of `explain-account`.
-#[derive(Debug, Clone, Args)]
-pub struct ExplainAccountArgs {
-    /// The account_id to explain.
-    #[arg(long)]
-    pub account: String,
-    /// Print the documented JSON document (docs/explain-account.md) instead of text.
-    #[arg(long)]
-    pub json: bool,
-    /// Date, locations and tunables, as for `validate`.
-    #[command(flatten)]
-    pub run: RunArgs,
-}
-
-/// Arguments of `report`.
-#[derive(Debug, Clone, Args)]
-pub struct ReportArgs {
-    /// Dates the charts over time cover, ending on D [default: report.days, 14].
-    #[arg(long)]
-    pub days: Option<u32>,
-    /// Date (default: the newest date with a run under the output), output and config.
-    #[command(flatten)]
-    pub run: RunArgs,
-}
-
-/// Arguments of `queue`.
-#[derive(Debug, Clone, Args)]
-pub struct QueueArgs {
-    /// Only this lane (customer_p1 … customer_p4, influencer_prospect, public).
-    #[arg(long)]
-    pub lane: Option<String>,
-    /// Only this route (team).
-    #[arg(long)]
-    pub route: Option<String>,
-    /// At most this many shouts, in queue order.
-    #[arg(long)]
-    pub limit: Option<usize>,
-    /// Print JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
-    /// Snapshot date (required), output and config.
-    #[command(flatten)]
-    pub run: RunArgs,
-}
-
-/// Arguments of `checks`.
-#[derive(Debug, Clone, Args)]
-pub struct ChecksArgs {
-    /// Date, locations and tunables, as for `run`.
-    #[command(flatten)]
-    pub run: RunArgs,
-    /// Print the findings as JSON (the manifest's `checks` section) instead
-    /// of a table.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// Options shared by every command that reads inputs and writes outputs.
@@ -229,53 +162,6 @@ pub struct TuneArgs {
     pub lineage_namespace: Option<String>,
 }
 
-/// Options of `backfill`: a range of snapshot dates, each run on its own.
-#[derive(Debug, Clone, Args)]
-pub struct BackfillArgs {
-    /// First snapshot date of the range (YYYY-MM-DD, inclusive).
-    #[arg(long, env = "PULSETIER_FROM")]
-    pub from: String,
-    /// Last snapshot date of the range (YYYY-MM-DD, inclusive).
-    #[arg(long, env = "PULSETIER_TO")]
-    pub to: String,
-    /// Start with the newest date (a catch-up) instead of the oldest.
-    #[arg(long, env = "PULSETIER_NEWEST_FIRST")]
-    pub newest_first: bool,
-    /// Rerun dates that are already committed.
-    #[arg(long, env = "PULSETIER_FORCE")]
-    pub force: bool,
-    /// Dates run at once; they share one memory limit.
-    #[arg(long, env = "PULSETIER_CONCURRENCY", default_value_t = 1)]
-    pub concurrency: usize,
-    /// Start no new date after the first failed one.
-    #[arg(long, env = "PULSETIER_FAIL_FAST")]
-    pub fail_fast: bool,
-    /// Also write the summary as JSON to this file.
-    #[arg(long, env = "PULSETIER_SUMMARY_JSON")]
-    pub summary_json: Option<std::path::PathBuf>,
-    /// Locations, config file and tunables.
-    #[command(flatten)]
-    pub common: CommonArgs,
-}
-
-impl TryFrom<BackfillArgs> for BackfillConfig {
-    type Error = Error;
-
-    fn try_from(a: BackfillArgs) -> Result<BackfillConfig> {
-        Ok(BackfillConfig {
-            from: parse_date(&a.from)?,
-            to: parse_date(&a.to)?,
-            newest_first: a.newest_first,
-            force: a.force,
-            concurrency: a.concurrency,
-            fail_fast: a.fail_fast,
-            summary_json: a.summary_json,
-            progress_bar: std::io::IsTerminal::is_terminal(&std::io::stderr()),
-            run: a.common.run_config(None)?,
-        })
-    }
-}
-
 impl TryFrom<RunArgs> for RunConfig {
     type Error = Error;
 
@@ -288,7 +174,7 @@ impl TryFrom<RunArgs> for RunConfig {
 impl CommonArgs {
     /// The validated config of a run for `date`: defaults < TOML file <
     /// environment/flags (clap has already merged those two).
-    fn run_config(self, date: Option<chrono::NaiveDate>) -> Result<RunConfig> {
+    pub fn run_config(self, date: Option<chrono::NaiveDate>) -> Result<RunConfig> {
         let mut s = match &self.config {
             Some(path) => Settings::from_toml_file(path)?,
             None => Settings::default(),
@@ -341,40 +227,6 @@ impl CommonArgs {
         cfg.pause = Pause(Duration::from_millis(self.test_pause_ms.unwrap_or(0)));
         cfg.lineage_env = LineageEnv::from_process_env();
         Ok(cfg)
-    }
-}
-
-/// Options of `generate`.
-#[derive(Debug, Clone, Args)]
-pub struct GenerateArgs {
-    /// Output root URL or path.
-    #[arg(long, default_value = "generated-input")]
-    pub output: String,
-    /// Snapshot date D (YYYY-MM-DD).
-    #[arg(long, default_value = "2026-03-10")]
-    pub date: String,
-    /// Accounts in the snapshot; the other tables scale with it.
-    #[arg(long, default_value_t = 10_000)]
-    pub accounts: u64,
-    /// PRNG seed: the same seed and arguments give byte-identical files.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-}
-
-impl TryFrom<GenerateArgs> for pulsetier::generate::GenerateConfig {
-    type Error = Error;
-
-    fn try_from(a: GenerateArgs) -> Result<Self> {
-        if a.accounts == 0 {
-            return Err(Error::Usage("--accounts must be at least 1".into()));
-        }
-        Ok(pulsetier::generate::GenerateConfig {
-            output: a.output,
-            date: parse_date(&a.date)?,
-            accounts: a.accounts,
-            seed: a.seed,
-            windows: pulsetier::config::Windows::default(),
-        })
     }
 }
 

@@ -135,6 +135,39 @@ pub enum Error {
         source: object_store::Error,
     },
 
+    /// A published partition read back (history, the report) does not have
+    /// the shape its table's contract gives: another program wrote there.
+    #[error("published table {table}: column {column}: {message}")]
+    Published {
+        /// The output table.
+        table: String,
+        /// The column.
+        column: String,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// A Delta table of the output cannot be read or committed (a table of
+    /// another shape or partitioning, a failed commit, a store that cannot
+    /// commit safely).
+    #[error("Delta table {table}: {message}")]
+    Delta {
+        /// The output table.
+        table: String,
+        /// What went wrong (credentials redacted).
+        message: String,
+    },
+
+    /// Writing a Parquet file to the store failed.
+    #[error("writing Parquet under {url}: {source}")]
+    Write {
+        /// Redacted URL of the folder written.
+        url: String,
+        /// The writer's or the store's error.
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+
     /// The Ballista scheduler cannot be reached or a job failed on the cluster.
     #[error("ballista scheduler {url}: {message}")]
     Scheduler {
@@ -155,7 +188,7 @@ pub enum Error {
 
     /// The run was interrupted by a signal.
     #[error("interrupted by {0}; staging removed, no partition published")]
-    Interrupted(&'static str),
+    Interrupted(Signal),
 
     /// A DataFusion planning or execution error.
     #[error("query engine: {context}: {source}")]
@@ -212,8 +245,7 @@ impl Error {
             Error::QualityGate { .. } | Error::Threshold { .. } | Error::Audit { .. } => 4,
             Error::Freshness { .. } => 5,
             Error::UnknownAccount { .. } => 6,
-            Error::Interrupted("SIGTERM") => 143,
-            Error::Interrupted(_) => 130,
+            Error::Interrupted(signal) => signal.exit_code(),
             _ => 1,
         }
     }
@@ -229,5 +261,38 @@ impl Error {
             context: context.into(),
             source,
         }
+    }
+}
+
+/// A signal that stops a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGINT (Ctrl-C): exit 130.
+    Interrupt,
+    /// SIGTERM (a scheduler stopping the job): exit 143.
+    Terminate,
+}
+
+impl Signal {
+    /// The signal's number.
+    pub fn number(self) -> u8 {
+        match self {
+            Signal::Interrupt => 2,
+            Signal::Terminate => 15,
+        }
+    }
+
+    /// The shell's exit code for a process stopped by it (128 + number).
+    pub fn exit_code(self) -> u8 {
+        128 + self.number()
+    }
+}
+
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+        })
     }
 }

@@ -16,7 +16,7 @@
 
 use serde::Deserialize;
 
-use crate::config::RunConfig;
+use crate::config::{RunConfig, Scoring, Settings};
 use crate::error::{Error, Result};
 use crate::pipeline::{self, Transformed};
 
@@ -26,7 +26,7 @@ mod text;
 
 pub use document::*;
 
-use rows::{one, param_f64, param_time, rows, Query};
+use rows::{one, param_time, rows, Query};
 
 /// A query of `sql/explain_account/`, by file name.
 macro_rules! query {
@@ -65,17 +65,17 @@ pub async fn explain(cfg: &RunConfig, account: &str) -> Result<Explanation> {
         return Err(Error::Usage("--account must not be empty".into()));
     }
     let t = pipeline::transformed(cfg).await?;
-    let result = tokio::select! {
-        biased;
-        _ = cfg.cancel.cancelled() => cfg.cancel.check().and(Err(Error::Internal("cancelled".into()))),
-        r = gather(&t, account) => r.map_err(|e| t.engine.map_err(e)),
-    };
+    let result = cfg
+        .cancel
+        .guard(gather(&t, cfg.settings(), account))
+        .await
+        .map_err(|e| t.engine.map_err(e));
     t.close().await;
     result
 }
 
 /// Every query for `account`, put together.
-async fn gather(t: &Transformed, account: &str) -> Result<Explanation> {
+async fn gather(t: &Transformed, s: &Settings, account: &str) -> Result<Explanation> {
     let ctx = &t.session.ctx;
     let p = rows::with_account(&t.params, account);
     let found: Vec<AccountRow> = rows(ctx, ACCOUNT_ROWS, &p).await?;
@@ -150,7 +150,7 @@ async fn gather(t: &Transformed, account: &str) -> Result<Explanation> {
             .ok_or_else(|| Error::Internal(format!("{}: no row for {account}", SPEND_RANK.0)))?;
         let matched = rows(ctx, MENTIONS, &p).await?;
         e.shouts = rows(ctx, SHOUTS, &p).await?;
-        scored(&mut e, t, &valid, row, spend, matched)?;
+        scored(&mut e, &s.scoring, &valid, row, (spend, matched))?;
     }
     e.account = Some(valid);
     Ok(e)
@@ -161,13 +161,11 @@ async fn gather(t: &Transformed, account: &str) -> Result<Explanation> {
 /// arithmetic (weight × component, their sum, before rounding).
 fn scored(
     e: &mut Explanation,
-    t: &Transformed,
+    w: &Scoring,
     valid: &Account,
     row: TierRow,
-    spend: SpendInputs,
-    matched: Vec<Mention>,
+    (spend, matched): (SpendInputs, Vec<Mention>),
 ) -> Result<()> {
-    let w = |name: &str| param_f64(&t.params, name);
     fn term<I>(score: f64, weight: f64, inputs: I) -> Component<I> {
         Component {
             score,
@@ -180,7 +178,7 @@ fn scored(
     let components = Components {
         spend: term(
             row.spend_score,
-            w("w_spend")?,
+            w.weight_spend,
             SpendInputs {
                 monthly_spend: row.monthly_spend.clone(),
                 ..spend
@@ -188,7 +186,7 @@ fn scored(
         ),
         payment: term(
             row.payment_score,
-            w("w_payment")?,
+            w.weight_payment,
             PaymentInputs {
                 invoices_paid_on_time_12m: valid.invoices_paid_on_time_12m,
                 invoices_due_12m: valid.invoices_due_12m,
@@ -196,14 +194,14 @@ fn scored(
         ),
         services: term(
             row.services_score,
-            w("w_services")?,
+            w.weight_services,
             ServicesInputs {
                 services_count: valid.services_count,
             },
         ),
         tenure: term(
             row.tenure_score,
-            w("w_tenure")?,
+            w.weight_tenure,
             TenureInputs {
                 signup_date: valid.signup_date.clone(),
                 tenure_days: valid.tenure_days,
@@ -211,11 +209,11 @@ fn scored(
         ),
         influence: term(
             row.influence_score,
-            w("w_influence")?,
+            w.weight_influence,
             InfluenceInputs {
                 influence_norm: row.influence_norm,
                 providers,
-                influencer_threshold: w("influencer_threshold")?,
+                influencer_threshold: w.influencer_threshold,
                 is_influencer: row.is_influencer,
             },
         ),
@@ -227,7 +225,7 @@ fn scored(
         + c.services.weighted
         + c.tenure.weighted
         + c.influence.weighted;
-    let weight_total = w("w_total")?;
+    let weight_total = w.weight_total();
     e.value = Some(ValueScore {
         weight_total,
         weighted_sum,
@@ -235,9 +233,9 @@ fn scored(
         value_score: row.value_score,
         tier: row.tier.clone(),
         tier_thresholds: TierThresholds {
-            platinum: w("tier_platinum")?,
-            gold: w("tier_gold")?,
-            silver: w("tier_silver")?,
+            platinum: w.tier_platinum,
+            gold: w.tier_gold,
+            silver: w.tier_silver,
         },
         value_rank: row.value_rank,
     });
@@ -247,7 +245,7 @@ fn scored(
         .ok_or_else(|| Error::Internal(format!("care_priority {}", row.care_priority)))?;
     e.care_priority = Some(CarePriority {
         priority: row.care_priority,
-        rule: rule.to_string(),
+        rule: rule.text.to_string(),
         tier: row.tier.clone(),
         negative_mentions_30d: row.negative_mentions_30d,
         nps_category: row.nps_category.clone(),
@@ -257,7 +255,7 @@ fn scored(
         mentions_30d: row.mentions_30d,
         negative_mentions_30d: row.negative_mentions_30d,
         avg_sentiment_30d: row.avg_sentiment_30d,
-        negative_sentiment: w("negative_sentiment")?,
+        negative_sentiment: w.negative_sentiment,
         matched,
     });
     e.components = Some(components);

@@ -30,6 +30,19 @@ pub enum Outcome {
     Error,
 }
 
+impl Outcome {
+    /// How a check at `level` ends that did (`failed`) or did not find
+    /// what it looks for.
+    pub fn judged(failed: bool, level: Level) -> Outcome {
+        match (failed, level) {
+            (_, Level::Off) => Outcome::Skipped,
+            (false, _) => Outcome::Pass,
+            (true, Level::Warn) => Outcome::Warn,
+            (true, Level::Error) => Outcome::Error,
+        }
+    }
+}
+
 /// Which family a check belongs to (and so which exit code it fails with).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -80,38 +93,6 @@ fn figure<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
 }
 
 impl Finding {
-    /// A finding whose outcome follows from `failed` and `level`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        kind: Kind,
-        check: &str,
-        table: &str,
-        key: String,
-        level: Level,
-        failed: bool,
-        figure: Option<f64>,
-        limit: Option<f64>,
-        message: String,
-    ) -> Finding {
-        let outcome = match (failed, level) {
-            (_, Level::Off) => Outcome::Skipped,
-            (false, _) => Outcome::Pass,
-            (true, Level::Warn) => Outcome::Warn,
-            (true, Level::Error) => Outcome::Error,
-        };
-        Finding {
-            kind,
-            check: check.into(),
-            table: table.into(),
-            key,
-            level,
-            outcome,
-            figure,
-            limit,
-            message,
-        }
-    }
-
     /// The error this finding fails a run with.
     pub fn to_error(&self) -> Error {
         let (table, check, detail) = (self.table.clone(), self.check.clone(), self.message.clone());
@@ -293,17 +274,17 @@ mod tests {
     use super::*;
 
     fn f(kind: Kind, level: Level, failed: bool) -> Finding {
-        Finding::new(
+        Finding {
             kind,
-            "c",
-            "t",
-            "k".into(),
+            check: "c".into(),
+            table: "t".into(),
+            key: "k".into(),
             level,
-            failed,
-            Some(26.0),
-            Some(2.5),
-            "m".into(),
-        )
+            outcome: Outcome::judged(failed, level),
+            figure: Some(26.0),
+            limit: Some(2.5),
+            message: "m".into(),
+        }
     }
 
     #[test]

@@ -65,8 +65,8 @@ use tokio::task::JoinSet;
 
 pub use tables::{MENTIONS_PER_ACCOUNT, SURVEYS_PER_ACCOUNT};
 
+use crate::calendar::days_since_epoch;
 use crate::config::Windows;
-use crate::contract::days_since_epoch;
 use crate::error::{Error, Result};
 use crate::storage::{partition_path, Location};
 use events::{InfluenceCols, MentionCols, SurveyCols};
@@ -253,21 +253,21 @@ fn next_batch(
         Source::Mentions { day, range } => chunk(range, cursor, BATCH_ROWS).map(|r| {
             let mut c = MentionCols::default();
             for k in r {
-                m.mention(*day, k, w.mentions_days, &mut c, buf);
+                m.mention(*day, k, w.mentions_days, &mut c);
             }
             c.finish(task.variant)
         }),
         Source::Surveys { day, range } => chunk(range, cursor, BATCH_ROWS).map(|r| {
             let mut c = SurveyCols::default();
             for k in r {
-                m.survey(*day, k, w.nps_days, &mut c, buf);
+                m.survey(*day, k, w.nps_days, &mut c);
             }
             c.finish(task.variant)
         }),
         Source::Influence { week, provider } => chunk(&(0..m.accounts), cursor, 1 << 20).map(|r| {
             let mut c = InfluenceCols::default();
             for i in r {
-                m.influence(*week, *provider, i, &mut c, buf);
+                m.influence(*week, *provider, i, &mut c);
             }
             c.finish(*provider)
         }),
@@ -460,7 +460,7 @@ mod tests {
             let m = Model { seed, ..m.clone() };
             let mut c = MentionCols::default();
             for k in 0..500 {
-                m.mention(20_520, k, 30, &mut c, &mut String::new());
+                m.mention(20_520, k, 30, &mut c);
             }
             c.finish(0).unwrap()
         };

@@ -10,18 +10,15 @@
 //! `care_queue` partitions of D−(queue_days−1) … D−1, registered together
 //! as `queued_before`.
 
-use arrow::datatypes::SchemaRef;
 use chrono::{Days, NaiveDate};
 use datafusion::common::ScalarValue;
-use datafusion::dataframe::DataFrame;
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::prelude::SessionContext;
 
+use crate::calendar::days_since_epoch;
 use crate::config::Settings;
-use crate::contract::days_since_epoch;
-use crate::engine::empty_table;
 use crate::error::{Error, Result};
-use crate::output::{care_queue_schema, customer_tiers_schema, nps_aggregates_schema};
 use crate::publish::Publisher;
+use crate::tables::Output;
 
 /// The table `tier_movements` reads P's `customer_tiers` as.
 pub const PREVIOUS_TIERS: &str = "previous_tiers";
@@ -51,14 +48,20 @@ impl History {
             let Some(p) = date.checked_sub_days(Days::new(back)) else {
                 break;
             };
-            if publisher.is_table_committed("customer_tiers", p).await? {
+            if publisher
+                .is_table_committed(Output::CustomerTiers.name(), p)
+                .await?
+            {
                 previous = Some(p);
                 break;
             }
         }
         let mut baseline = None;
         if let Some(b) = date.checked_sub_days(Days::new(u64::from(s.windows.nps_days))) {
-            if publisher.is_table_committed("nps_aggregates", b).await? {
+            if publisher
+                .is_table_committed(Output::NpsAggregates.name(), b)
+                .await?
+            {
                 baseline = Some(b);
             }
         }
@@ -67,7 +70,10 @@ impl History {
             let Some(q) = date.checked_sub_days(Days::new(back)) else {
                 continue;
             };
-            if publisher.is_table_committed("care_queue", q).await? {
+            if publisher
+                .is_table_committed(Output::CareQueue.name(), q)
+                .await?
+            {
                 queued.push(q);
             }
         }
@@ -84,34 +90,27 @@ impl History {
     /// tables of the same schemas.
     pub async fn register(&self, ctx: &SessionContext, publisher: &Publisher) -> Result<()> {
         let tables = [
-            (
-                PREVIOUS_TIERS,
-                "customer_tiers",
-                self.previous,
-                customer_tiers_schema(),
-            ),
-            (
-                BASELINE_NPS,
-                "nps_aggregates",
-                self.baseline,
-                nps_aggregates_schema(),
-            ),
+            (PREVIOUS_TIERS, Output::CustomerTiers, self.previous),
+            (BASELINE_NPS, Output::NpsAggregates, self.baseline),
         ];
-        for (name, table, date, schema) in tables {
-            let files = match date {
-                Some(d) => publisher.published_files(table, d).await?,
-                None => Vec::new(),
-            };
-            let df = published(ctx, name, files, schema).await?;
+        for (name, table, date) in tables {
+            let df = publisher.read_partition(ctx, table, date).await?;
             ctx.register_table(name, df.into_view())
                 .map_err(|e| Error::engine(name, e))?;
         }
-        let mut files = Vec::new();
+        // every queued date's partition, one relation (empty when none)
+        let mut queued = publisher
+            .read_partition(ctx, Output::CareQueue, None)
+            .await?;
         for d in &self.queued {
-            files.extend(publisher.published_files("care_queue", *d).await?);
+            let part = publisher
+                .read_partition(ctx, Output::CareQueue, Some(*d))
+                .await?;
+            queued = queued
+                .union(part)
+                .map_err(|e| Error::engine(QUEUED_BEFORE, e))?;
         }
-        let df = published(ctx, QUEUED_BEFORE, files, care_queue_schema()).await?;
-        ctx.register_table(QUEUED_BEFORE, df.into_view())
+        ctx.register_table(QUEUED_BEFORE, queued.into_view())
             .map_err(|e| Error::engine(QUEUED_BEFORE, e))?;
         Ok(())
     }
@@ -125,24 +124,4 @@ impl History {
             ("baseline_snapshot_date", date(self.baseline)),
         ]
     }
-}
-
-/// A published partition's files read with the output's schema, or an empty
-/// relation of that schema when there are none (a plan node any engine can
-/// ship, like an input table with no file).
-pub(crate) async fn published(
-    ctx: &SessionContext,
-    name: &str,
-    files: Vec<String>,
-    schema: SchemaRef,
-) -> Result<DataFrame> {
-    if files.is_empty() {
-        return empty_table(ctx, &schema, name);
-    }
-    let options = ParquetReadOptions::default()
-        .file_extension("")
-        .schema(schema.as_ref());
-    ctx.read_parquet(files, options)
-        .await
-        .map_err(|e| Error::engine(name, e))
 }

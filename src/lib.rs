@@ -2,24 +2,18 @@
 //! accounts, social mentions, NPS surveys and influence scores from object
 //! storage, validates them against the input contract (docs/SPEC.md), runs
 //! SQL transforms through Apache DataFusion and publishes scored customer
-//! tiers, NPS aggregates and a social pulse as Parquet, with how tiers and
-//! NPS moved since earlier committed dates, rejects and a manifest.
-//!
-//! The data flow is one straight line, driven by [`pipeline`]: [`config`]
-//! (validated settings) → [`storage`] (URLs → object stores) → [`contract`]
-//! (typed views, row rules, rejects, quality gate) → [`history`] (the
-//! committed dates a run compares with) → [`transform`] (the `sql/` steps,
-//! on the session [`engine`] gives) → [`output`] (staged
-//! Parquet files) → [`publish`] (Hive or Delta) → [`manifest`].
-//! [`explain_account`] looks into one account's results of a transformed
-//! run. The binary
-//! (`src/main.rs`, `src/cli.rs`, `src/cmd/`) parses arguments into these
+//! tiers, NPS aggregates and a social pulse as Parquet or Delta, with how
+//! tiers and NPS moved since earlier committed dates, rejects and a
+//! manifest. [`pipeline`] drives one run; the order of its stages and what
+//! each module holds is written once, in the README's "Code layout". The
+//! binary (`src/main.rs`, `src/cli.rs`, `src/cmd/`) parses arguments into
 //! plain values; the library never sees clap types.
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod audit;
 pub mod backfill;
+pub mod calendar;
 pub mod cancel;
 pub mod care;
 pub mod config;
@@ -33,13 +27,14 @@ pub mod history;
 pub mod lineage;
 pub mod logging;
 pub mod manifest;
-pub mod output;
+pub mod part_files;
 pub mod pipeline;
 pub mod publish;
 pub mod redact;
 pub mod report;
 pub mod scan_floor;
 pub mod storage;
+pub mod tables;
 pub mod transform;
 
 pub use config::{RunConfig, Settings};

@@ -1,23 +1,59 @@
 //! Log lines: `tracing` to stderr, filtered by `PULSETIER_LOG` or `RUST_LOG`
 //! (default `info`), credentials redacted from every line, and printed above
-//! a progress bar instead of through it when one is drawn.
+//! a progress bar instead of through it when one is drawn. Text by default;
+//! `PULSETIER_LOG_FORMAT=json` writes one JSON object per event (time,
+//! level, message and fields, the spans it is in) for log collectors
+//! (Kubernetes, Airflow, Datadog).
 
 use std::io::{self, Write};
 use std::sync::{Mutex, MutexGuard};
 
 use indicatif::ProgressBar;
 
+/// How log lines are written (`PULSETIER_LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One line of text per event (the default).
+    Text,
+    /// One JSON object per line per event.
+    Json,
+}
+
+impl LogFormat {
+    /// The format `PULSETIER_LOG_FORMAT` names (`text`, `json`; unset or
+    /// empty = text); `Err` with the value for anything else.
+    pub fn from_env_value(value: Option<&str>) -> Result<LogFormat, String> {
+        match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("") | Some("text") => Ok(LogFormat::Text),
+            Some("json") => Ok(LogFormat::Json),
+            Some(other) => Err(other.to_string()),
+        }
+    }
+}
+
 /// Install the stderr subscriber (once per process; later calls do nothing).
 pub fn init() {
     let filter = std::env::var("PULSETIER_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info".into());
-    let _ = tracing_subscriber::fmt()
+    let format = std::env::var("PULSETIER_LOG_FORMAT").ok();
+    let (format, unknown) = match LogFormat::from_env_value(format.as_deref()) {
+        Ok(f) => (f, None),
+        Err(v) => (LogFormat::Text, Some(v)),
+    };
+    let builder = tracing_subscriber::fmt()
         .with_writer(log_writer)
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_target(false)
-        .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
-        .try_init();
+        .with_target(false);
+    let _ = match format {
+        LogFormat::Text => builder
+            .with_ansi(io::IsTerminal::is_terminal(&io::stderr()))
+            .try_init(),
+        LogFormat::Json => builder.json().with_current_span(false).try_init(),
+    };
+    if let Some(v) = unknown {
+        tracing::warn!(value = %v, "PULSETIER_LOG_FORMAT is text or json; writing text");
+    }
 }
 
 /// Draw log lines above `bar` from now on (`None`: no bar any more).
@@ -58,5 +94,25 @@ impl Write for LogWriter {
 
     fn flush(&mut self) -> io::Result<()> {
         io::stderr().flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_format_from_the_environment() {
+        assert_eq!(LogFormat::from_env_value(None), Ok(LogFormat::Text));
+        assert_eq!(LogFormat::from_env_value(Some("")), Ok(LogFormat::Text));
+        assert_eq!(LogFormat::from_env_value(Some("text")), Ok(LogFormat::Text));
+        assert_eq!(
+            LogFormat::from_env_value(Some(" JSON ")),
+            Ok(LogFormat::Json)
+        );
+        assert_eq!(
+            LogFormat::from_env_value(Some("logfmt")),
+            Err("logfmt".to_string())
+        );
     }
 }

@@ -1,7 +1,10 @@
 //! The run manifest (docs/SPEC.md §4): one JSON document per run at
 //! `<output>/_manifests/snapshot_date=D/<run_id>.json`. Schedulers and BI
 //! tools read it, so its shape is versioned (`manifest_version`) and
-//! documented in the README; fields are only ever added.
+//! documented in docs/manifest.md; fields are only ever added. This module
+//! is the one place that writes and reads manifests: everything else
+//! (publish, backfill, the audits, the report, lineage) gets a typed
+//! [`Manifest`] from [`read`] or [`newest`], never raw JSON.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::findings::Findings;
-use crate::output::WrittenFile;
+use crate::part_files::WrittenFile;
 use crate::redact::redact_secrets;
 use crate::storage::{partition_path, Location};
 
@@ -20,7 +23,7 @@ use crate::storage::{partition_path, Location};
 pub const MANIFEST_VERSION: u32 = 1;
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Every output committed.
@@ -32,6 +35,11 @@ pub enum Status {
     FreshnessFailed,
     /// Stopped by a blocking audit of the staged outputs: nothing published.
     AuditFailed,
+    /// A status this version does not know, or none (a document written
+    /// by another program or by hand): never counts as committed.
+    #[default]
+    #[serde(other)]
+    Unknown,
 }
 
 impl Status {
@@ -42,6 +50,7 @@ impl Status {
             Status::QualityGateFailed => "quality_gate_failed",
             Status::FreshnessFailed => "freshness_failed",
             Status::AuditFailed => "audit_failed",
+            Status::Unknown => "unknown",
         }
     }
 }
@@ -61,6 +70,7 @@ pub struct FileRead {
 
 /// Per input table.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct InputStats {
     /// Partition dates the run read (those that existed).
     pub partitions_read: Vec<String>,
@@ -80,6 +90,7 @@ pub struct InputStats {
 
 /// Per output table.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct OutputStats {
     /// Whether partition D of this table was published by this run.
     pub committed: bool,
@@ -94,8 +105,10 @@ pub struct OutputStats {
     pub delta_version: Option<i64>,
 }
 
-/// The manifest document.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// The manifest document. Read back, a field the document lacks (an older
+/// version, a partial document) is empty or `Unknown`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct Manifest {
     /// Shape version.
     pub manifest_version: u32,
@@ -148,20 +161,36 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// Which run a manifest is of.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    /// The run's id (also the manifest's file name).
+    pub run_id: String,
+    /// Snapshot date D.
+    pub date: NaiveDate,
+    /// When it started.
+    pub started: DateTime<Utc>,
+    /// The engine that ran its SQL.
+    pub engine: String,
+}
+
 impl Manifest {
     /// The manifest of a run that has checked its inputs: successful until
     /// [`Manifest::fail`] says otherwise, no outputs yet.
     pub fn begin(
-        run_id: &str,
-        date: NaiveDate,
-        started: DateTime<Utc>,
-        engine: String,
+        run: &RunInfo,
         settings: &Settings,
         inputs: BTreeMap<String, InputStats>,
     ) -> Manifest {
+        let RunInfo {
+            run_id,
+            date,
+            started,
+            engine,
+        } = run.clone();
         Manifest {
             manifest_version: MANIFEST_VERSION,
-            run_id: run_id.to_string(),
+            run_id,
             snapshot_date: date.to_string(),
             previous_snapshot_date: None,
             baseline_snapshot_date: None,
@@ -204,6 +233,16 @@ impl Manifest {
         self.timings_ms = timings_ms;
     }
 
+    /// Whether the run ended with every output committed.
+    pub fn succeeded(&self) -> bool {
+        self.status == Status::Success
+    }
+
+    /// Rows rejected over every input table.
+    pub fn rejects(&self) -> u64 {
+        self.inputs.values().map(|t| t.rejected).sum()
+    }
+
     /// `snapshot_date` as a date (`None` only for a document edited by hand).
     pub fn date(&self) -> Option<NaiveDate> {
         NaiveDate::parse_from_str(&self.snapshot_date, "%Y-%m-%d").ok()
@@ -218,49 +257,6 @@ impl Manifest {
         out.put(&path, serde_json::to_vec_pretty(self)?).await?;
         tracing::info!(manifest = %out.display(&path), status = ?self.status, "manifest written");
         Ok(())
-    }
-}
-
-/// A manifest read back as JSON (only the few fields a backfill needs, so
-/// manifests of other versions still read).
-#[derive(Debug)]
-pub struct ManifestDoc(serde_json::Value);
-
-impl ManifestDoc {
-    /// `status`.
-    pub fn status(&self) -> Option<&str> {
-        self.0.get("status").and_then(|v| v.as_str())
-    }
-
-    /// `snapshot_date`.
-    pub fn snapshot_date(&self) -> Option<&str> {
-        self.0.get("snapshot_date").and_then(|v| v.as_str())
-    }
-
-    /// The whole document, for checks that compare with an earlier run.
-    pub fn json(&self) -> &serde_json::Value {
-        &self.0
-    }
-
-    /// `run_id`.
-    pub fn run_id(&self) -> Option<String> {
-        self.0
-            .get("run_id")
-            .and_then(|v| v.as_str())
-            .map(String::from)
-    }
-
-    /// Sum of `inputs.<table>.rejected`.
-    pub fn rejects(&self) -> u64 {
-        self.0
-            .get("inputs")
-            .and_then(|v| v.as_object())
-            .map_or(0, |inputs| {
-                inputs
-                    .values()
-                    .filter_map(|t| t.get("rejected").and_then(|r| r.as_u64()))
-                    .sum()
-            })
     }
 }
 
@@ -282,24 +278,28 @@ pub async fn of_date(out: &Location, date: NaiveDate) -> Result<Vec<object_store
     Ok(paths)
 }
 
-/// A manifest read back as JSON; `None` when it is gone or not readable JSON.
-pub async fn read(
-    out: &Location,
-    path: &object_store::path::Path,
-) -> Result<Option<serde_json::Value>> {
+/// A manifest read back; `None` when it is gone or not a manifest (not
+/// JSON, or a field of the wrong type).
+pub async fn read(out: &Location, path: &object_store::path::Path) -> Result<Option<Manifest>> {
     let bytes = match out.store.get(path).await {
         Ok(got) => got.bytes().await.map_err(out.storage_err("get", path))?,
         Err(object_store::Error::NotFound { .. }) => return Ok(None),
         Err(e) => return Err(out.storage_err("get", path)(e)),
     };
-    Ok(serde_json::from_slice(&bytes).ok())
+    match serde_json::from_slice(&bytes) {
+        Ok(m) => Ok(Some(m)),
+        Err(e) => {
+            tracing::warn!(manifest = %out.display(path), error = %e, "not a manifest, left out");
+            Ok(None)
+        }
+    }
 }
 
-/// The newest manifest of date D, or `None` when there is none or it is not
-/// readable JSON.
-pub async fn newest(out: &Location, date: NaiveDate) -> Result<Option<ManifestDoc>> {
+/// The newest manifest of date D, or `None` when there is none or it is
+/// not a manifest.
+pub async fn newest(out: &Location, date: NaiveDate) -> Result<Option<Manifest>> {
     match of_date(out, date).await?.first() {
-        Some(path) => Ok(read(out, path).await?.map(ManifestDoc)),
+        Some(path) => read(out, path).await,
         None => Ok(None),
     }
 }

@@ -70,12 +70,12 @@ pub async fn scan_floor(cfg: &RunConfig) -> Result<ScanReport> {
                 .read_parquet(f.url.as_str(), opts)
                 .await
                 .and_then(|df| df.select_columns(&columns))
-                .map_err(|e| Error::engine(format!("scan {}", f.url), e))?
+                .map_err(|e| Error::engine(format!("scan {}", f.shown), e))?
                 .create_physical_plan()
                 .await
-                .map_err(|e| Error::engine(format!("scan {}", f.url), e))?;
+                .map_err(|e| Error::engine(format!("scan {}", f.shown), e))?;
             for stream in execute_stream_partitioned(plan, ctx.task_ctx())
-                .map_err(|e| Error::engine(format!("scan {}", f.url), e))?
+                .map_err(|e| Error::engine(format!("scan {}", f.shown), e))?
             {
                 streams.push((spec.name, stream));
             }

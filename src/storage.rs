@@ -46,8 +46,12 @@ pub struct InputFile {
     pub snapshot_date: NaiveDate,
     /// Path inside the store.
     pub path: Path,
-    /// Full URL (what `source_file` holds).
+    /// Full URL, for the engine to read (may carry credentials in a
+    /// presigned query; never printed).
     pub url: String,
+    /// The URL as messages, the manifest and `source_file` show it
+    /// (redacted once, when the file is listed).
+    pub shown: String,
     /// Size in bytes.
     pub size: u64,
     /// Last modification time.
@@ -355,6 +359,7 @@ impl Location {
             .map(|o| InputFile {
                 snapshot_date: date,
                 url: self.url_of(&o.location),
+                shown: self.display(&o.location),
                 path: o.location,
                 size: o.size,
                 last_modified: o.last_modified,

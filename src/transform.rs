@@ -7,15 +7,16 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::NaiveDate;
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::prelude::SessionContext;
 
+use crate::calendar::{day_start_micros, days_since_epoch};
 use crate::config::{Settings, OTHER_TOPIC};
-use crate::contract::days_since_epoch;
 use crate::engine::{plan_sql, Keep, Materialize};
 use crate::error::Result;
 use crate::history::History;
+use crate::tables::Output;
 
 /// One SQL step of the pipeline.
 #[derive(Debug)]
@@ -130,7 +131,7 @@ pub const STEPS: &[Step] = &[
     Step {
         file: "22_customer_tiers.sql",
         sql: include_str!("../sql/22_customer_tiers.sql"),
-        output: "customer_tiers",
+        output: Output::CustomerTiers.name(),
         materialize: Materialize::Always,
         wave: 8,
     },
@@ -144,42 +145,42 @@ pub const STEPS: &[Step] = &[
     Step {
         file: "26_tier_movements.sql",
         sql: include_str!("../sql/26_tier_movements.sql"),
-        output: "tier_movements",
+        output: Output::TierMovements.name(),
         materialize: Materialize::Always,
         wave: 9,
     },
     Step {
         file: "29_care_queue.sql",
         sql: include_str!("../sql/29_care_queue.sql"),
-        output: "care_queue",
+        output: Output::CareQueue.name(),
         materialize: Materialize::Never,
         wave: 9,
     },
     Step {
         file: "24_nps_aggregates.sql",
         sql: include_str!("../sql/24_nps_aggregates.sql"),
-        output: "nps_aggregates",
+        output: Output::NpsAggregates.name(),
         materialize: Materialize::Always,
         wave: 10,
     },
     Step {
         file: "25_social_pulse.sql",
         sql: include_str!("../sql/25_social_pulse.sql"),
-        output: "social_pulse",
+        output: Output::SocialPulse.name(),
         materialize: Materialize::Never,
         wave: 10,
     },
     Step {
         file: "27_tier_migration.sql",
         sql: include_str!("../sql/27_tier_migration.sql"),
-        output: "tier_migration",
+        output: Output::TierMigration.name(),
         materialize: Materialize::Never,
         wave: 10,
     },
     Step {
         file: "28_nps_changes.sql",
         sql: include_str!("../sql/28_nps_changes.sql"),
-        output: "nps_changes",
+        output: Output::NpsChanges.name(),
         materialize: Materialize::Never,
         wave: 11,
     },
@@ -189,17 +190,11 @@ pub const STEPS: &[Step] = &[
 /// the dates of `history`.
 pub fn params(date: NaiveDate, s: &Settings, history: &History) -> ParamValues {
     let day_start = |d: NaiveDate| {
-        let micros = d.and_time(NaiveTime::MIN).and_utc().timestamp_micros();
-        ScalarValue::TimestampMicrosecond(Some(micros), Some("UTC".into()))
+        ScalarValue::TimestampMicrosecond(Some(day_start_micros(d)), Some("UTC".into()))
     };
     let days_back = |n: u32| date - chrono::Days::new(u64::from(n.saturating_sub(1)));
     let w = &s.scoring;
     let f = |v: f64| ScalarValue::Float64(Some(v));
-    let total = w.weight_spend
-        + w.weight_payment
-        + w.weight_services
-        + w.weight_tenure
-        + w.weight_influence;
     let map: HashMap<String, ScalarValue> = [
         ("ws", ScalarValue::Utf8(Some(" \t\n\r".into()))),
         (
@@ -227,7 +222,7 @@ pub fn params(date: NaiveDate, s: &Settings, history: &History) -> ParamValues {
         ("w_services", f(w.weight_services)),
         ("w_tenure", f(w.weight_tenure)),
         ("w_influence", f(w.weight_influence)),
-        ("w_total", f(total)),
+        ("w_total", f(w.weight_total())),
         ("tier_platinum", f(w.tier_platinum)),
         ("tier_gold", f(w.tier_gold)),
         ("tier_silver", f(w.tier_silver)),

@@ -16,16 +16,17 @@ use crate::config::{Audits, Level};
 use crate::contract::TABLES;
 use crate::error::Result;
 use crate::findings::{Baseline, Finding, Kind, Outcome};
-use crate::manifest::{self, InputStats};
+use crate::manifest::{self, InputStats, Manifest, Status};
 use crate::storage::Location;
+use crate::tables::Output;
 
 /// The manifest a run is compared with.
 #[derive(Debug, Clone)]
 pub struct Earlier {
     /// Its date and run id.
     pub id: Baseline,
-    /// The manifest document.
-    pub doc: serde_json::Value,
+    /// Its manifest.
+    pub manifest: Manifest,
 }
 
 /// The newest manifest with `"status": "success"` of the latest date before
@@ -49,17 +50,16 @@ pub async fn baseline(out: &Location, date: NaiveDate) -> Result<Option<Earlier>
     dates.sort_unstable_by(|a, b| b.cmp(a));
     for d in dates {
         for path in manifest::of_date(out, d).await? {
-            let Some(doc) = manifest::read(out, &path).await? else {
+            let Some(m) = manifest::read(out, &path).await? else {
                 continue;
             };
-            if doc["status"] == "success" {
-                let run_id = doc["run_id"].as_str().unwrap_or_default().to_string();
+            if m.status == Status::Success {
                 return Ok(Some(Earlier {
                     id: Baseline {
                         snapshot_date: d.to_string(),
-                        run_id,
+                        run_id: m.run_id.clone(),
                     },
-                    doc,
+                    manifest: m,
                 }));
             }
         }
@@ -68,19 +68,17 @@ pub async fn baseline(out: &Location, date: NaiveDate) -> Result<Option<Earlier>
 }
 
 fn skipped(check: &str, key: &str, level: Level, why: &str) -> Finding {
-    let mut f = Finding::new(
-        Kind::Anomaly,
-        check,
-        "all",
-        key.into(),
+    Finding {
+        kind: Kind::Anomaly,
+        check: check.to_string(),
+        table: "all".into(),
+        key: key.into(),
         level,
-        false,
-        None,
-        None,
-        why.into(),
-    );
-    f.outcome = Outcome::Skipped;
-    f
+        outcome: Outcome::Skipped,
+        figure: None,
+        limit: None,
+        message: why.into(),
+    }
 }
 
 /// Relative change from `prev` to `cur` (infinite from 0 to more).
@@ -132,12 +130,13 @@ pub fn compare(
         let max = a.max_row_count_change;
         let mut counts = Vec::new();
         for spec in TABLES {
-            let prev = e.doc["inputs"][spec.name]["rows_read"].as_u64();
+            let prev = e.manifest.inputs.get(spec.name).map(|s| s.rows_read);
             let cur = inputs.get(spec.name).map(|s| s.rows_read);
             counts.push((spec.name, "rows_read", prev, cur));
         }
         for table in OUTPUTS {
-            let prev = e.doc["outputs"][table]["rows"].as_u64();
+            let (table, prev) = (table.name(), e.manifest.outputs.get(table.name()));
+            let prev = prev.map(|o| o.rows);
             counts.push((table, "rows", prev, output_rows.get(table).copied()));
         }
         for (table, what, prev, cur) in counts {
@@ -146,33 +145,26 @@ pub fn compare(
             };
             let c = change(prev, cur);
             let failed = c.abs() > max;
-            out.push(Finding::new(
-                Kind::Anomaly,
-                "row_count_change",
-                table,
-                "audits.max_row_count_change".into(),
-                a.row_count_change,
-                failed,
-                Some((c * 10_000.0).round() / 10_000.0),
-                Some(max),
-                format!(
+            out.push(Finding {
+                kind: Kind::Anomaly,
+                check: "row_count_change".into(),
+                table: table.to_string(),
+                key: "audits.max_row_count_change".into(),
+                level: a.row_count_change,
+                outcome: Outcome::judged(failed, a.row_count_change),
+                figure: Some((c * 10_000.0).round() / 10_000.0),
+                limit: Some(max),
+                message: format!(
                     "{what} {cur} against {prev} on {on}: {:+.2} % ({} the band ±{} %)",
                     100.0 * c,
                     if failed { "outside" } else { "within" },
                     100.0 * max
                 ),
-            ));
+            });
         }
     }
     if a.tier_share_change != Level::Off {
-        let prev: BTreeMap<String, f64> = e.doc["checks"]["tier_shares"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_f64()?)))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let prev = &e.manifest.checks.tier_shares;
         if prev.is_empty() {
             out.push(skipped(
                 "tier_share_change",
@@ -190,20 +182,20 @@ pub fn compare(
                 );
                 let diff = ((c - p) * 100.0).round() / 100.0;
                 let failed = diff.abs() > max;
-                out.push(Finding::new(
-                    Kind::Anomaly,
-                    &format!("tier_share_change.{tier}"),
-                    "customer_tiers",
-                    "audits.max_tier_share_change".into(),
-                    a.tier_share_change,
-                    failed,
-                    Some(diff),
-                    Some(max),
-                    format!(
+                out.push(Finding {
+                    kind: Kind::Anomaly,
+                    check: format!("tier_share_change.{tier}"),
+                    table: Output::CustomerTiers.to_string(),
+                    key: "audits.max_tier_share_change".into(),
+                    level: a.tier_share_change,
+                    outcome: Outcome::judged(failed, a.tier_share_change),
+                    figure: Some(diff),
+                    limit: Some(max),
+                    message: format!(
                         "tier {tier}: {c:.2} % of accounts against {p:.2} % on {on}: {diff:+.2} points ({} the band ±{max})",
                         if failed { "outside" } else { "within" }
                     ),
-                ));
+                });
             }
         }
     }
@@ -216,18 +208,22 @@ mod tests {
 
     #[test]
     fn changes_against_an_earlier_run() {
+        let ct = Output::CustomerTiers.name();
         let doc = serde_json::json!({
             "status": "success",
             "inputs": {"accounts": {"rows_read": 200}, "mentions": {"rows_read": 0}},
-            "outputs": {"customer_tiers": {"rows": 10}},
+            "outputs": {ct: {"rows": 10}},
             "checks": {"tier_shares": {"gold": 50.0, "bronze": 50.0}}
         });
+        // a partial document of another version reads, its missing fields
+        // empty
+        let manifest: Manifest = serde_json::from_value(doc).unwrap();
         let e = Earlier {
             id: Baseline {
                 snapshot_date: "2026-03-09".into(),
                 run_id: "r".into(),
             },
-            doc,
+            manifest,
         };
         let inputs = BTreeMap::from([
             (
@@ -245,7 +241,7 @@ mod tests {
                 },
             ),
         ]);
-        let rows = BTreeMap::from([("customer_tiers".to_string(), 11)]);
+        let rows = BTreeMap::from([(ct.to_string(), 11)]);
         let shares = BTreeMap::from([("gold".to_string(), 45.0), ("silver".to_string(), 55.0)]);
         let fs = compare(Some(&e), &inputs, &rows, &shares, &Audits::default());
         let got: Vec<_> = fs
@@ -257,30 +253,10 @@ mod tests {
             [
                 ("row_count_change", "accounts", Outcome::Warn, Some(-0.5)),
                 ("row_count_change", "mentions", Outcome::Pass, Some(0.0)),
-                (
-                    "row_count_change",
-                    "customer_tiers",
-                    Outcome::Pass,
-                    Some(0.1)
-                ),
-                (
-                    "tier_share_change.bronze",
-                    "customer_tiers",
-                    Outcome::Warn,
-                    Some(-50.0)
-                ),
-                (
-                    "tier_share_change.gold",
-                    "customer_tiers",
-                    Outcome::Pass,
-                    Some(-5.0)
-                ),
-                (
-                    "tier_share_change.silver",
-                    "customer_tiers",
-                    Outcome::Warn,
-                    Some(55.0)
-                ),
+                ("row_count_change", ct, Outcome::Pass, Some(0.1)),
+                ("tier_share_change.bronze", ct, Outcome::Warn, Some(-50.0)),
+                ("tier_share_change.gold", ct, Outcome::Pass, Some(-5.0)),
+                ("tier_share_change.silver", ct, Outcome::Warn, Some(55.0)),
             ]
         );
         assert!(

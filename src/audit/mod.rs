@@ -15,23 +15,28 @@ use std::collections::BTreeMap;
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::Int64Type;
 use arrow::record_batch::RecordBatch;
-use chrono::NaiveDate;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
 pub mod anomaly;
 
 use crate::config::{Audits, Level, Settings};
 use crate::error::{Error, Result};
-use crate::findings::{Finding, Findings, Kind};
-use crate::manifest::InputStats;
+use crate::findings::{Finding, Kind, Outcome};
+use crate::manifest::Manifest;
 use crate::storage::Location;
+use crate::tables::Output;
 
-/// The outputs whose rows the anomaly checks compare with the earlier run.
-pub const OUTPUTS: [&str; 3] = ["customer_tiers", "nps_aggregates", "social_pulse"];
+/// The outputs whose rows the anomaly checks compare with the earlier run,
+/// in publishing order.
+pub const OUTPUTS: [Output; 3] = [
+    Output::CustomerTiers,
+    Output::NpsAggregates,
+    Output::SocialPulse,
+];
 
 /// The audited outputs: those, and `care_queue` (its size moves with the
 /// day's complaints, so no row-count band applies to it).
-const AUDITED: [&str; 4] = [OUTPUTS[0], OUTPUTS[1], OUTPUTS[2], "care_queue"];
+const AUDITED: [Output; 4] = [OUTPUTS[0], OUTPUTS[1], OUTPUTS[2], Output::CareQueue];
 
 /// One audit: a query giving one row (`violations`, `example`).
 #[derive(Debug)]
@@ -39,7 +44,7 @@ pub struct Audit {
     /// Its name, also its key under `[audits]`.
     pub name: &'static str,
     /// The output it reads.
-    pub table: &'static str,
+    pub table: Output,
     /// What it checks, for messages.
     pub rule: &'static str,
     /// What one violation is, for messages.
@@ -54,7 +59,7 @@ pub struct Audit {
 pub const AUDITS: [Audit; 8] = [
     Audit {
         name: "unique_account_id",
-        table: "customer_tiers",
+        table: Output::CustomerTiers,
         rule: "account_id is unique",
         unit: "account_id value(s) appearing more than once",
         sql: (
@@ -65,7 +70,7 @@ pub const AUDITS: [Audit; 8] = [
     },
     Audit {
         name: "value_rank",
-        table: "customer_tiers",
+        table: Output::CustomerTiers,
         rule: "value_rank is exactly 1..n",
         unit: "value_rank value(s) repeated, missing from 1..n or outside it",
         sql: (
@@ -76,7 +81,7 @@ pub const AUDITS: [Audit; 8] = [
     },
     Audit {
         name: "queue_rank",
-        table: "care_queue",
+        table: Output::CareQueue,
         rule: "queue_rank is exactly 1..n, each mention queued once",
         unit: "queue_rank value(s) repeated, missing from 1..n or outside it, or mention(s) queued twice",
         sql: (
@@ -87,7 +92,7 @@ pub const AUDITS: [Audit; 8] = [
     },
     Audit {
         name: "nps_range",
-        table: "nps_aggregates",
+        table: Output::NpsAggregates,
         rule: "nps is within [-100, 100]",
         unit: "group(s) with nps outside [-100, 100]",
         sql: (
@@ -98,7 +103,7 @@ pub const AUDITS: [Audit; 8] = [
     },
     Audit {
         name: "nps_margin",
-        table: "nps_aggregates",
+        table: Output::NpsAggregates,
         rule: "margin_of_error_95 is ≥ 0",
         unit: "group(s) with a negative or missing margin_of_error_95",
         sql: (
@@ -109,7 +114,7 @@ pub const AUDITS: [Audit; 8] = [
     },
     Audit {
         name: "nps_counts",
-        table: "nps_aggregates",
+        table: Output::NpsAggregates,
         rule: "promoters + passives + detractors = responses",
         unit: "group(s) whose promoters + passives + detractors ≠ responses",
         sql: (
@@ -120,7 +125,7 @@ pub const AUDITS: [Audit; 8] = [
     },
     Audit {
         name: "pulse_counts",
-        table: "social_pulse",
+        table: Output::SocialPulse,
         rule: "positive + neutral + negative + unknown = mentions",
         unit: "group(s) whose sentiment counts do not add up to mentions (or with more matched mentions or authors than mentions)",
         sql: (
@@ -131,7 +136,7 @@ pub const AUDITS: [Audit; 8] = [
     },
     Audit {
         name: "pulse_match_rate",
-        table: "social_pulse",
+        table: Output::SocialPulse,
         rule: "match_rate is within [0, 1] and = matched_mentions / mentions",
         unit: "group(s) with a match_rate outside [0, 1] or ≠ matched_mentions / mentions",
         sql: (
@@ -157,7 +162,7 @@ pub async fn staged(
 ) -> Result<SessionContext> {
     out.register(&ctx);
     for table in AUDITED {
-        let url = format!("{}/", out.url_of(&table_dir(table)));
+        let url = format!("{}/", out.url_of(&table_dir(table.name())));
         let name = format!("audited_{table}");
         ctx.register_parquet(name.as_str(), url.as_str(), ParquetReadOptions::default())
             .await
@@ -176,11 +181,11 @@ pub async fn staged(
 pub async fn computed(ctx: &SessionContext) -> Result<()> {
     for table in AUDITED {
         let df = ctx
-            .table(table)
+            .table(table.name())
             .await
-            .map_err(|e| Error::engine(table, e))?;
+            .map_err(|e| Error::engine(table.name(), e))?;
         ctx.register_table(format!("audited_{table}").as_str(), df.into_view())
-            .map_err(|e| Error::engine(table, e))?;
+            .map_err(|e| Error::engine(table.name(), e))?;
     }
     Ok(())
 }
@@ -224,17 +229,17 @@ pub async fn structural(ctx: &SessionContext, a: &Audits) -> Result<Vec<Finding>
                 audit.unit, audit.rule
             )
         };
-        out.push(Finding::new(
-            Kind::Audit,
-            audit.name,
-            audit.table,
-            format!("audits.{}", audit.name),
+        out.push(Finding {
+            kind: Kind::Audit,
+            check: audit.name.to_string(),
+            table: audit.table.to_string(),
+            key: format!("audits.{}", audit.name),
             level,
-            violations > 0,
-            Some(violations as f64),
-            Some(0.0),
+            outcome: Outcome::judged(violations > 0, level),
+            figure: Some(violations as f64),
+            limit: Some(0.0),
             message,
-        ));
+        });
     }
     Ok(out)
 }
@@ -249,10 +254,10 @@ pub async fn figures(
         let n = ctx
             .table(format!("audited_{table}").as_str())
             .await
-            .map_err(|e| Error::engine(table, e))?
+            .map_err(|e| Error::engine(table.name(), e))?
             .count()
             .await
-            .map_err(|e| Error::engine(table, e))?;
+            .map_err(|e| Error::engine(table.name(), e))?;
         rows.insert(table.to_string(), n as u64);
     }
     let mut counts = Vec::new();
@@ -279,25 +284,30 @@ pub async fn figures(
 
 /// Everything after the outputs exist: the structural audits, the figures,
 /// and the anomaly checks against the newest successful run of an earlier
-/// date under `out`; recorded in `findings`.
+/// date under `out`; recorded in the `checks` of the run's `manifest`
+/// (whose date and inputs they compare).
 pub async fn run(
     ctx: &SessionContext,
     out: &Location,
-    date: NaiveDate,
-    inputs: &BTreeMap<String, InputStats>,
     s: &Settings,
-    findings: &mut Findings,
+    manifest: &mut Manifest,
 ) -> Result<()> {
-    findings.extend(structural(ctx, &s.audits).await?);
+    let date = manifest
+        .date()
+        .ok_or_else(|| Error::Internal(format!("manifest date {}", manifest.snapshot_date)))?;
+    let structural = structural(ctx, &s.audits).await?;
     let (rows, shares) = figures(ctx).await?;
     let baseline = anomaly::baseline(out, date).await?;
-    findings.extend(anomaly::compare(
+    let anomalies = anomaly::compare(
         baseline.as_ref(),
-        inputs,
+        &manifest.inputs,
         &rows,
         &shares,
         &s.audits,
-    ));
+    );
+    let findings = &mut manifest.checks;
+    findings.extend(structural);
+    findings.extend(anomalies);
     findings.baseline = baseline.map(|b| b.id);
     findings.tier_shares = shares;
     Ok(())

@@ -11,16 +11,14 @@ use datafusion::prelude::SessionContext;
 use serde::Serialize;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::cancel::Pause;
 use crate::config::{Settings, LANES};
 use crate::error::{Error, Result};
-use crate::history::published;
-use crate::output::care_queue_schema;
 use crate::publish::Publisher;
 use crate::storage::Location;
+use crate::tables::Output;
 
 /// The published table a care desk reads.
-pub const TABLE: &str = "care_queue";
+const TABLE: Output = Output::CareQueue;
 
 /// What `pulsetier queue` asks for.
 #[derive(Debug, Clone, Default)]
@@ -99,8 +97,8 @@ pub async fn read(s: &Settings, q: &DeskQuery) -> Result<Desk> {
         )));
     }
     let out = Location::open(&s.output, &s.storage)?;
-    let publisher = Publisher::new(s, &out, Pause::default());
-    if !publisher.is_table_committed(TABLE, date).await? {
+    let publisher = Publisher::new(s, &out);
+    if !publisher.is_table_committed(TABLE.name(), date).await? {
         return Err(Error::Usage(format!(
             "queue: {TABLE} snapshot_date={date} is not committed under {}",
             out.display(&out.prefix)
@@ -108,9 +106,8 @@ pub async fn read(s: &Settings, q: &DeskQuery) -> Result<Desk> {
     }
     let ctx = SessionContext::new();
     out.register(&ctx);
-    let files = publisher.published_files(TABLE, date).await?;
-    let df = published(&ctx, TABLE, files, care_queue_schema()).await?;
-    let err = |e| Error::engine(TABLE, e);
+    let df = publisher.read_partition(&ctx, TABLE, Some(date)).await?;
+    let err = |e| Error::engine(TABLE.name(), e);
     let total = df.clone().count().await.map_err(err)?;
     ctx.register_table("q", df.into_view()).map_err(err)?;
     let sql = "SELECT queue_rank, lane, due_at, mention_id, platform, posted_at, author_handle, \

@@ -2,10 +2,11 @@
 
 use std::process::ExitCode;
 
+use clap::Args;
 use pulsetier::cancel::Cancel;
 use pulsetier::{pipeline, Result, RunConfig};
 
-use crate::cli::ChecksArgs;
+use crate::cli::RunArgs;
 
 /// Run the checks without writing anything; print them as a table (or
 /// JSON). The exit code is the one a run would end with: 0 when everything
@@ -20,4 +21,16 @@ pub async fn run(args: ChecksArgs, cancel: Cancel) -> Result<ExitCode> {
         print!("{}", findings.to_text());
     }
     Ok(ExitCode::from(findings.exit_code()))
+}
+
+/// Arguments of `checks`.
+#[derive(Debug, Clone, Args)]
+pub struct ChecksArgs {
+    /// Date, locations and tunables, as for `run`.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Print the findings as JSON (the manifest's `checks` section) instead
+    /// of a table.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -8,16 +8,16 @@ use pulsetier::Result;
 
 use crate::cli::Command;
 
-mod backfill;
-mod checks;
+pub(crate) mod backfill;
+pub(crate) mod checks;
 mod config;
 #[cfg(feature = "ballista-standalone")]
 mod dev_cluster;
-mod explain;
-mod explain_account;
-mod generate;
-mod queue;
-mod report;
+pub(crate) mod explain;
+pub(crate) mod explain_account;
+pub(crate) mod generate;
+pub(crate) mod queue;
+pub(crate) mod report;
 mod run;
 mod scan_floor;
 mod validate;

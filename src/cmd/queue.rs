@@ -2,10 +2,11 @@
 
 use std::process::ExitCode;
 
+use clap::Args;
 use pulsetier::care::desk::{self, DeskQuery};
 use pulsetier::{Error, Result, RunConfig};
 
-use crate::cli::QueueArgs;
+use crate::cli::RunArgs;
 
 /// Print the queue of `--date` as text (80 columns) or JSON.
 pub async fn run(args: QueueArgs) -> Result<ExitCode> {
@@ -28,4 +29,24 @@ pub async fn run(args: QueueArgs) -> Result<ExitCode> {
         print!("{}", desk::to_text(&d));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Arguments of `queue`.
+#[derive(Debug, Clone, Args)]
+pub struct QueueArgs {
+    /// Only this lane (customer_p1 … customer_p4, influencer_prospect, public).
+    #[arg(long)]
+    pub lane: Option<String>,
+    /// Only this route (team).
+    #[arg(long)]
+    pub route: Option<String>,
+    /// At most this many shouts, in queue order.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Snapshot date (required), output and config.
+    #[command(flatten)]
+    pub run: RunArgs,
 }

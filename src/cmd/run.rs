@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use pulsetier::cancel::Cancel;
-use pulsetier::pipeline::{self, Mode};
+use pulsetier::pipeline;
+use pulsetier::tables::Output;
 use pulsetier::{Result, RunConfig};
 
 use crate::cli::RunArgs;
@@ -12,7 +13,7 @@ use crate::cli::RunArgs;
 pub async fn run(args: RunArgs, cancel: Cancel) -> Result<ExitCode> {
     let mut cfg = RunConfig::try_from(args)?;
     cfg.cancel = cancel;
-    let report = pipeline::execute(&cfg, Mode::Run).await?;
+    let report = pipeline::run(&cfg).await?;
     println!(
         "published snapshot_date={} to {} (run {}, customer_tiers {} rows)",
         report.manifest.snapshot_date,
@@ -21,7 +22,7 @@ pub async fn run(args: RunArgs, cancel: Cancel) -> Result<ExitCode> {
         report
             .manifest
             .outputs
-            .get("customer_tiers")
+            .get(Output::CustomerTiers.name())
             .map_or(0, |o| o.rows)
     );
     Ok(ExitCode::SUCCESS)

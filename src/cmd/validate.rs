@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use pulsetier::cancel::Cancel;
-use pulsetier::pipeline::{self, Mode};
+use pulsetier::pipeline;
 use pulsetier::{Result, RunConfig};
 
 use crate::cli::RunArgs;
@@ -12,7 +12,7 @@ use crate::cli::RunArgs;
 pub async fn run(args: RunArgs, cancel: Cancel) -> Result<ExitCode> {
     let mut cfg = RunConfig::try_from(args)?;
     cfg.cancel = cancel;
-    let report = pipeline::execute(&cfg, Mode::Validate).await?;
+    let report = pipeline::validate(&cfg).await?;
     println!("{}", serde_json::to_string_pretty(&report.manifest)?);
     Ok(ExitCode::SUCCESS)
 }

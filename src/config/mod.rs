@@ -15,7 +15,8 @@ use crate::error::{Error, Result};
 mod care;
 pub mod checks;
 mod engine;
-mod observe;
+mod lineage;
+mod report;
 mod storage;
 
 pub use care::{CareSettings, TopicRule, LANES, OTHER_TOPIC};
@@ -23,7 +24,8 @@ pub use checks::{
     Audits, Checks, InputChecks, Level, Limits, ReasonLimit, RejectsSettings, TableQuality,
 };
 pub use engine::{parse_size, EngineKind, EngineSettings, MemoryLimit, TableFormat};
-pub use observe::{LineageEnv, LineageSettings, LineageTransport, ReportSettings};
+pub use lineage::{LineageEnv, LineageSettings, LineageTransport};
+pub use report::ReportSettings;
 pub use storage::StorageSettings;
 
 /// Tunable settings of the pipeline and the engine; the TOML file has the same shape.
@@ -126,6 +128,17 @@ pub struct Scoring {
     pub positive_sentiment: f64,
     /// A mention is negative at sentiment ≤ this.
     pub negative_sentiment: f64,
+}
+
+impl Scoring {
+    /// Σ of the five weights: value_score's divisor (docs/SPEC.md §3).
+    pub fn weight_total(&self) -> f64 {
+        self.weight_spend
+            + self.weight_payment
+            + self.weight_services
+            + self.weight_tenure
+            + self.weight_influence
+    }
 }
 
 impl Default for Settings {

@@ -20,20 +20,23 @@ use crate::config::RejectsSettings;
 use crate::engine::{plan_sql, Engine, Keep};
 use crate::error::{Error, Result};
 use crate::manifest::InputStats;
-use crate::storage::Location;
 
 /// Run every table's check step: the checks that read no other checked
 /// table first, then those that do (surveys reads checked_accounts); the
 /// checks of one wave run `together` at a time. A failure while reading a
 /// table names the damaged file when a data page (not the footer) is bad.
 pub async fn run_checks(
-    ctx: &SessionContext,
-    keep: &Keep,
-    params: &ParamValues,
-    input: &Location,
+    st: &super::Stage<'_>,
     checked: &[(&'static TableSpec, CheckedFiles)],
-    together: usize,
 ) -> Result<()> {
+    let super::Stage {
+        ctx,
+        keep,
+        params,
+        input,
+        together,
+        ..
+    } = *st;
     for dependent in [false, true] {
         // the futures are collected first: a lazy filter over borrowed
         // tables would make the future not `Send` for every lifetime

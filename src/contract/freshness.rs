@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 
 use super::spec::{partition_dates, TableSpec, Window};
 use crate::config::{InputChecks, Level, Limits, Settings};
-use crate::findings::{Completeness, Finding, Kind};
+use crate::findings::{Completeness, Finding, Kind, Outcome};
 
 /// The completeness figures of a windowed table (`None` for accounts):
 /// `present` are the partitions that exist, `rows_per_day` the footer rows
@@ -67,18 +67,16 @@ fn evaluate_level(table: &str, c: &Completeness, level: Level, l: &Limits) -> Ve
         Level::Warn => "warn",
         _ => "error",
     };
-    let finding = |check: &str, failed: bool, figure: f64, limit: f64, message: String| {
-        Finding::new(
-            Kind::Freshness,
-            check,
-            table,
-            format!("checks.{table}.{lvl}.{check}"),
-            level,
-            failed,
-            Some(figure),
-            Some(limit),
-            message,
-        )
+    let finding = |check: &str, failed: bool, figure: f64, limit: f64, message: String| Finding {
+        kind: Kind::Freshness,
+        check: check.to_string(),
+        table: table.to_string(),
+        key: format!("checks.{table}.{lvl}.{check}"),
+        level,
+        outcome: Outcome::judged(failed, level),
+        figure: Some(figure),
+        limit: Some(limit),
+        message,
     };
     let window = format!("{}…{}", c.window_start, c.window_end);
     let mut out = Vec::new();

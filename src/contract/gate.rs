@@ -68,23 +68,23 @@ pub fn evaluate(
             None => {
                 let limit = q.max_reject_ratio;
                 let failed = st.reject_ratio > limit;
-                fs.push(Finding::new(
-                    Kind::Threshold,
-                    "max_reject_ratio",
-                    table,
-                    "quality.max_reject_ratio".into(),
-                    Level::Error,
-                    failed,
-                    Some(st.reject_ratio),
-                    Some(limit),
-                    format!(
+                fs.push(Finding {
+                    kind: Kind::Threshold,
+                    check: "max_reject_ratio".into(),
+                    table: table.to_string(),
+                    key: "quality.max_reject_ratio".into(),
+                    level: Level::Error,
+                    outcome: Outcome::judged(failed, Level::Error),
+                    figure: Some(st.reject_ratio),
+                    limit: Some(limit),
+                    message: format!(
                         "{} of {} rows rejected ({:.4} {} max_reject_ratio {limit})",
                         st.rejected,
                         st.rows_read,
                         st.reject_ratio,
                         if failed { ">" } else { "≤" }
                     ),
-                ));
+                });
                 if failed && gate.is_none() {
                     gate = Some(Error::QualityGate {
                         table: table.into(),
@@ -97,44 +97,44 @@ pub fn evaluate(
             }
             Some(limit) => {
                 let failed = st.reject_ratio > limit;
-                fs.push(Finding::new(
-                    Kind::Threshold,
-                    "max_reject_ratio",
-                    table,
-                    format!("quality.{table}.max_reject_ratio"),
-                    own.map_or(Level::Error, |t| t.level),
-                    failed,
-                    Some(st.reject_ratio),
-                    Some(limit),
-                    format!(
+                fs.push(Finding {
+                    kind: Kind::Threshold,
+                    check: "max_reject_ratio".into(),
+                    table: table.to_string(),
+                    key: format!("quality.{table}.max_reject_ratio"),
+                    level: own.map_or(Level::Error, |t| t.level),
+                    outcome: Outcome::judged(failed, own.map_or(Level::Error, |t| t.level)),
+                    figure: Some(st.reject_ratio),
+                    limit: Some(limit),
+                    message: format!(
                         "{} of {} rows rejected ({:.4} {} quality.{table}.max_reject_ratio {limit})",
                         st.rejected,
                         st.rows_read,
                         st.reject_ratio,
                         if failed { ">" } else { "≤" }
                     ),
-                ));
+                });
             }
         }
         if let Some(t) = own {
             if let Some(max) = t.max_reject_count {
                 let failed = st.rejected > max;
-                fs.push(Finding::new(
-                    Kind::Threshold,
-                    "max_reject_count",
-                    table,
-                    format!("quality.{table}.max_reject_count"),
-                    t.level,
-                    failed,
-                    Some(st.rejected as f64),
-                    Some(max as f64),
-                    format!(
+                fs.push(Finding {
+                    kind: Kind::Threshold,
+                    check: "max_reject_count".into(),
+                    table: table.to_string(),
+                    key: format!("quality.{table}.max_reject_count"),
+                    level: t.level,
+                    outcome: Outcome::judged(failed, t.level),
+                    figure: Some(st.rejected as f64),
+                    limit: Some(max as f64),
+                    message: format!(
                         "{} of {} rows rejected ({} quality.{table}.max_reject_count {max})",
                         st.rejected,
                         st.rows_read,
                         if failed { ">" } else { "≤" }
                     ),
-                ));
+                });
             }
             for (reason, limit) in &t.reasons {
                 let n = st.rejected_by_reason.get(reason).copied().unwrap_or(0);
@@ -142,39 +142,39 @@ pub fn evaluate(
                 let key = format!("quality.{table}.reasons.{reason}");
                 if let Some(max) = limit.max_ratio {
                     let failed = ratio > max;
-                    fs.push(Finding::new(
-                        Kind::Threshold,
-                        &format!("reasons.{reason}.max_ratio"),
-                        table,
-                        format!("{key}.max_ratio"),
-                        limit.level,
-                        failed,
-                        Some(ratio),
-                        Some(max),
-                        format!(
+                    fs.push(Finding {
+                        kind: Kind::Threshold,
+                        check: format!("reasons.{reason}.max_ratio"),
+                        table: table.to_string(),
+                        key: format!("{key}.max_ratio"),
+                        level: limit.level,
+                        outcome: Outcome::judged(failed, limit.level),
+                        figure: Some(ratio),
+                        limit: Some(max),
+                        message: format!(
                             "{n} of {} rows rejected as {reason} ({ratio:.4} {} max_ratio {max})",
                             st.rows_read,
                             if failed { ">" } else { "≤" }
                         ),
-                    ));
+                    });
                 }
                 if let Some(max) = limit.max_count {
                     let failed = n > max;
-                    fs.push(Finding::new(
-                        Kind::Threshold,
-                        &format!("reasons.{reason}.max_count"),
-                        table,
-                        format!("{key}.max_count"),
-                        limit.level,
-                        failed,
-                        Some(n as f64),
-                        Some(max as f64),
-                        format!(
+                    fs.push(Finding {
+                        kind: Kind::Threshold,
+                        check: format!("reasons.{reason}.max_count"),
+                        table: table.to_string(),
+                        key: format!("{key}.max_count"),
+                        level: limit.level,
+                        outcome: Outcome::judged(failed, limit.level),
+                        figure: Some(n as f64),
+                        limit: Some(max as f64),
+                        message: format!(
                             "{n} of {} rows rejected as {reason} ({} max_count {max})",
                             st.rows_read,
                             if failed { ">" } else { "≤" }
                         ),
-                    ));
+                    });
                 }
             }
         }

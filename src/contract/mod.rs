@@ -22,7 +22,7 @@ pub mod rejects;
 pub mod spec;
 
 pub use check::rejects_frame;
-pub use spec::{days_since_epoch, partition_dates, Kind, TableSpec, Window, TABLES};
+pub use spec::{partition_dates, Kind, TableSpec, Window, TABLES};
 
 use crate::config::Settings;
 use crate::engine::Keep;
@@ -95,7 +95,7 @@ pub async fn check_inputs(st: Stage<'_>) -> Result<Checked> {
     for (spec, files) in &checked {
         read::register_raw(st.ctx, spec, files).await?;
     }
-    check::run_checks(st.ctx, st.keep, st.params, st.input, &checked, st.together).await?;
+    check::run_checks(&st, &checked).await?;
     timings_ms.push(("check_rows", elapsed_ms(t)));
 
     let t = Instant::now();

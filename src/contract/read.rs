@@ -20,12 +20,12 @@ use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use parquet::arrow::async_reader::ParquetObjectReader;
 use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
 
-use super::spec::{days_since_epoch, partition_dates, utc_micros, Kind, TableSpec, Window};
+use super::spec::{partition_dates, utc_micros, Kind, TableSpec, Window};
+use crate::calendar::days_since_epoch;
 use crate::config::Settings;
 use crate::engine::empty_table;
 use crate::error::{Error, Result};
 use crate::manifest::{FileRead, InputStats};
-use crate::redact::redact;
 use crate::storage::{partition_path, InputFile, Location};
 
 /// The snapshot date of a run: `date`, or else the newest accounts
@@ -72,7 +72,7 @@ pub async fn list_table(
     stats.files = files
         .iter()
         .map(|f| FileRead {
-            path: redact(&f.url),
+            path: f.shown.clone(),
             snapshot_date: f.snapshot_date.to_string(),
             size: f.size,
             last_modified: f.last_modified.to_rfc3339_opts(SecondsFormat::Millis, true),
@@ -101,7 +101,7 @@ async fn footer(loc: &Location, table: &str, file: &InputFile) -> Result<(Schema
         )),
         Err(e) => Err(Error::UnreadableFile {
             table: table.into(),
-            file: redact(&file.url),
+            file: file.shown.clone(),
             message: e.to_string(),
         }),
     }
@@ -124,11 +124,11 @@ fn find_field<'a>(schema: &'a Schema, name: &str) -> Option<&'a Field> {
 }
 
 /// Check a file schema against the contract of its table.
-pub fn check_schema(spec: &TableSpec, file_url: &str, schema: &Schema) -> Result<()> {
+pub fn check_schema(spec: &TableSpec, shown: &str, schema: &Schema) -> Result<()> {
     for (name, kind) in spec.columns {
         let mismatch = |found: String| Error::SchemaMismatch {
             table: spec.name.into(),
-            file: redact(file_url),
+            file: shown.to_string(),
             column: (*name).into(),
             expected: kind.expected().into(),
             found,
@@ -159,11 +159,14 @@ async fn typed_file(
     let df = ctx
         .read_parquet(file.url.as_str(), opts)
         .await
-        .map_err(|e| Error::engine(format!("{}: read {}", spec.name, redact(&file.url)), e))?;
+        .map_err(|e| Error::engine(format!("{}: read {}", spec.name, file.shown.clone()), e))?;
     let mut exprs: Vec<Expr> = Vec::new();
     for (name, kind) in spec.columns {
         let field = find_field(schema, name).ok_or_else(|| {
-            Error::Internal(format!("column {name} vanished from {}", redact(&file.url)))
+            Error::Internal(format!(
+                "column {name} vanished from {}",
+                file.shown.clone()
+            ))
         })?;
         let c = Expr::Column(Column::from_name(field.name()));
         let typed = match kind {
@@ -197,7 +200,7 @@ async fn typed_file(
     );
     df.select(exprs).map_err(|e| {
         Error::engine(
-            format!("{}: typed view of {}", spec.name, redact(&file.url)),
+            format!("{}: typed view of {}", spec.name, file.shown.clone()),
             e,
         )
     })
@@ -233,7 +236,7 @@ pub async fn check_files(
     let mut rows = Vec::with_capacity(files.len());
     for file in files {
         let (schema, n) = footer(loc, spec.name, &file).await?;
-        check_schema(spec, &file.url, &schema)?;
+        check_schema(spec, &file.shown, &schema)?;
         out.push((file, schema));
         rows.push(n);
     }
@@ -259,7 +262,7 @@ pub async fn diagnose(loc: &Location, spec: &TableSpec, files: &CheckedFiles) ->
         if let Err(e) = result {
             return Some(Error::UnreadableFile {
                 table: spec.name.into(),
-                file: redact(&file.url),
+                file: file.shown.clone(),
                 message: e.to_string(),
             });
         }
@@ -282,7 +285,7 @@ pub async fn register_raw(
             .map_err(|_| Error::Internal(format!("{}: too many files", spec.name)))?;
         let (_, plan) = typed_file(ctx, spec, file, id, schema).await?.into_parts();
         plans.push(Arc::new(plan));
-        names.push(vec![lit(id), lit(redact(&file.url))]);
+        names.push(vec![lit(id), lit(file.shown.clone())]);
     }
     register_file_names(ctx, spec, names)?;
     let union = match plans.len() {

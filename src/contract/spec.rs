@@ -235,12 +235,6 @@ impl TableSpec {
     }
 }
 
-/// Days since 1970-01-01 of a date (Date32's representation).
-pub fn days_since_epoch(d: chrono::NaiveDate) -> i32 {
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    (d - epoch).num_days() as i32
-}
-
 /// The partition dates a table reads for snapshot date `date`, oldest first.
 pub fn partition_dates(spec: &TableSpec, date: NaiveDate, s: &Settings) -> Vec<NaiveDate> {
     let days = match spec.window {

@@ -58,16 +58,20 @@ pub async fn dev_cluster(vcores: usize, cancel: &crate::cancel::Cancel) -> Resul
 
     let addr = ballista_scheduler::standalone::new_standalone_scheduler()
         .await
-        .map_err(|e| Error::Internal(format!("starting the scheduler: {e}")))?;
+        .map_err(|e| Error::Scheduler {
+            url: "(in-process)".into(),
+            message: format!("starting the scheduler: {e}"),
+        })?;
     let grpc = format!("http://127.0.0.1:{}", addr.port());
     let mut attempts = 0;
     let scheduler = loop {
         match SchedulerGrpcClient::connect(grpc.clone()).await {
             Ok(c) => break c,
             Err(e) if attempts > 100 => {
-                return Err(Error::Internal(format!(
-                    "scheduler {grpc} unreachable: {e}"
-                )))
+                return Err(Error::Scheduler {
+                    url: grpc,
+                    message: format!("unreachable: {e}"),
+                })
             }
             Err(_) => {
                 attempts += 1;
@@ -77,7 +81,10 @@ pub async fn dev_cluster(vcores: usize, cancel: &crate::cancel::Cancel) -> Resul
     };
     ballista_executor::new_standalone_executor(scheduler, vcores.max(1), BallistaCodec::default())
         .await
-        .map_err(|e| Error::Internal(format!("starting the executor: {e}")))?;
+        .map_err(|e| Error::Scheduler {
+            url: format!("df://127.0.0.1:{}", addr.port()),
+            message: format!("starting the executor: {e}"),
+        })?;
     println!("df://127.0.0.1:{}", addr.port());
     cancel.cancelled().await;
     Ok(())

@@ -32,11 +32,11 @@ use crate::storage::Location;
 
 #[cfg(feature = "ballista")]
 mod ballista;
-mod keep;
+mod step_results;
 
 #[cfg(feature = "ballista-standalone")]
 pub use ballista::dev_cluster;
-pub use keep::{execute, Keep, Materialize, Plans};
+pub use step_results::{execute, Keep, Materialize, Plans};
 
 /// The configured engine and its runtime (one memory pool, which several
 /// runs may share: backfill `--concurrency`).
@@ -54,7 +54,7 @@ pub struct Session {
     pub keep: Keep,
     /// Where a memory-limited local run keeps its intermediate results,
     /// removed when the session is dropped.
-    _scratch: Option<keep::Scratch>,
+    _scratch: Option<step_results::Scratch>,
 }
 
 /// What a session is for.
@@ -162,7 +162,7 @@ impl Engine {
                 dir: work.1,
             },
             Purpose::Run { run_id, .. } if self.settings.memory_limit.is_set() => {
-                let sc = keep::Scratch::new(run_id)?;
+                let sc = step_results::Scratch::new(run_id)?;
                 sc.loc.register(&ctx);
                 let keep = Keep::Files {
                     loc: sc.loc.clone(),

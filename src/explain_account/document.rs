@@ -4,14 +4,60 @@
 
 use serde::{Deserialize, Serialize};
 
+/// What the care_priority rules read of an account's published row.
+#[derive(Debug, Clone, Copy)]
+pub struct CareFacts<'a> {
+    /// `tier`.
+    pub tier: &'a str,
+    /// `negative_mentions_30d`.
+    pub negative_mentions_30d: i64,
+    /// `nps_category` = `detractor`.
+    pub detractor: bool,
+    /// `is_influencer`.
+    pub is_influencer: bool,
+}
+
+/// One care_priority rule: the text explain-account shows, and the rule
+/// itself, which a test holds against `sql/22_customer_tiers.sql` on every
+/// combination of the facts (so the text cannot drift from the SQL).
+#[derive(Debug)]
+pub struct CareRule {
+    /// The rule in words (docs/SPEC.md §3).
+    pub text: &'static str,
+    /// Whether it holds.
+    pub holds: fn(&CareFacts<'_>) -> bool,
+}
+
+fn top(f: &CareFacts<'_>) -> bool {
+    matches!(f.tier, "platinum" | "gold")
+}
+
 /// The care_priority rules of docs/SPEC.md §3 (22_customer_tiers.sql), by
 /// priority: the first that holds gives the priority.
-pub const CARE_RULES: [&str; 4] = [
-    "tier in (platinum, gold) and (negative_mentions_30d ≥ 1 or detractor)",
-    "tier in (platinum, gold), or (is_influencer and negative_mentions_30d ≥ 1)",
-    "tier = silver, or negative_mentions_30d ≥ 1, or detractor",
-    "otherwise (none of rules 1–3 holds)",
+pub const CARE_RULES: [CareRule; 4] = [
+    CareRule {
+        text: "tier in (platinum, gold) and (negative_mentions_30d ≥ 1 or detractor)",
+        holds: |f| top(f) && (f.negative_mentions_30d >= 1 || f.detractor),
+    },
+    CareRule {
+        text: "tier in (platinum, gold), or (is_influencer and negative_mentions_30d ≥ 1)",
+        holds: |f| top(f) || (f.is_influencer && f.negative_mentions_30d >= 1),
+    },
+    CareRule {
+        text: "tier = silver, or negative_mentions_30d ≥ 1, or detractor",
+        holds: |f| f.tier == "silver" || f.negative_mentions_30d >= 1 || f.detractor,
+    },
+    CareRule {
+        text: "otherwise (none of rules 1–3 holds)",
+        holds: |_| true,
+    },
 ];
+
+/// The priority (1–4) the first rule of [`CARE_RULES`] that holds gives.
+pub fn care_priority(facts: &CareFacts<'_>) -> i32 {
+    let first = CARE_RULES.iter().position(|r| (r.holds)(facts));
+    first.map_or(4, |i| i as i32 + 1)
+}
 
 /// How one account's score came about: the `--json` document.
 #[derive(Debug, Clone, Serialize)]

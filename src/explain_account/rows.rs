@@ -144,16 +144,6 @@ fn param<'a>(params: &'a ParamValues, name: &str) -> Result<&'a ScalarValue> {
     .ok_or_else(|| Error::Internal(format!("explain-account: no parameter ${name}")))
 }
 
-/// A Float64 parameter (a weight or threshold).
-pub(super) fn param_f64(params: &ParamValues, name: &str) -> Result<f64> {
-    match param(params, name)? {
-        ScalarValue::Float64(Some(v)) => Ok(*v),
-        other => Err(Error::Internal(format!(
-            "explain-account: ${name} is {other:?}, not a Float64"
-        ))),
-    }
-}
-
 /// A timestamp parameter (a window bound) as RFC 3339 text.
 pub(super) fn param_time(params: &ParamValues, name: &str) -> Result<String> {
     let v = param(params, name)?;

@@ -15,6 +15,8 @@ use crate::error::Result;
 /// Columns of a mentions batch.
 #[derive(Default)]
 pub struct MentionCols {
+    /// Scratch text the row being built is spelled in.
+    buf: String,
     id: StringBuilder,
     platform: StringBuilder,
     author: StringBuilder,
@@ -28,7 +30,7 @@ impl Model {
     /// Append mention `k` of the partition `day`: usually its own event,
     /// sometimes a redelivery of an event of 1–3 days earlier (possibly
     /// re-scored for sentiment).
-    pub fn mention(&self, day: i32, k: u64, days: u32, c: &mut MentionCols, buf: &mut String) {
+    pub fn mention(&self, day: i32, k: u64, days: u32, c: &mut MentionCols) {
         let mut r = Rng::at(self.seed, T_MENTION, day as u64, k);
         if r.chance(REDELIVERY) {
             let from = day - r.range(1, 3) as i32;
@@ -36,20 +38,15 @@ impl Model {
             let rescore = r
                 .chance(0.5)
                 .then(|| f64::from(r.range(-1000, 1000) as i32) / 1000.0);
-            self.mention_event(from, r.below(n.max(1)), rescore, c, buf);
+            self.mention_event(from, r.below(n.max(1)), rescore, c);
         } else {
-            self.mention_event(day, k, None, c, buf);
+            self.mention_event(day, k, None, c);
         }
     }
 
-    fn mention_event(
-        &self,
-        day: i32,
-        k: u64,
-        rescore: Option<f64>,
-        c: &mut MentionCols,
-        buf: &mut String,
-    ) {
+    fn mention_event(&self, day: i32, k: u64, rescore: Option<f64>, c: &mut MentionCols) {
+        let mut text = std::mem::take(&mut c.buf);
+        let buf = &mut text;
         let mut r = Rng::at(self.seed, T_MENTION_BASE, day as u64, k);
         let fault = r.pick(&[0.987, 0.003, 0.001, 0.003, 0.003, 0.003]);
         // id
@@ -135,6 +132,7 @@ impl Model {
         let written = super::texts::mention_text(self.seed, day, k, t, &mut text);
         opt_str(&mut c.text, written.map(|()| text.as_str()));
         c.lang.append_value(if r.chance(0.8) { "en" } else { "es" });
+        c.buf = text;
     }
 }
 
@@ -180,6 +178,8 @@ impl MentionCols {
 /// Columns of a surveys batch.
 #[derive(Default)]
 pub struct SurveyCols {
+    /// Scratch text the row being built is spelled in.
+    buf: String,
     id: StringBuilder,
     account: StringBuilder,
     responded: Vec<Option<i64>>,
@@ -190,18 +190,20 @@ pub struct SurveyCols {
 impl Model {
     /// Append response `k` of the partition `day` (or a redelivery of one
     /// of the 5 days before).
-    pub fn survey(&self, day: i32, k: u64, days: u32, c: &mut SurveyCols, buf: &mut String) {
+    pub fn survey(&self, day: i32, k: u64, days: u32, c: &mut SurveyCols) {
         let mut r = Rng::at(self.seed, T_SURVEY, day as u64, k);
         if r.chance(REDELIVERY) {
             let from = day - r.range(1, 5) as i32;
             let n = self.daily_rows(T_SURVEY, from, SURVEYS_PER_ACCOUNT, days);
-            self.survey_event(from, r.below(n.max(1)), c, buf);
+            self.survey_event(from, r.below(n.max(1)), c);
         } else {
-            self.survey_event(day, k, c, buf);
+            self.survey_event(day, k, c);
         }
     }
 
-    fn survey_event(&self, day: i32, k: u64, c: &mut SurveyCols, buf: &mut String) {
+    fn survey_event(&self, day: i32, k: u64, c: &mut SurveyCols) {
+        let mut text = std::mem::take(&mut c.buf);
+        let buf = &mut text;
         let mut r = Rng::at(self.seed, T_SURVEY_BASE, day as u64, k);
         let fault = r.pick(&[0.987, 0.003, 0.002, 0.002, 0.002, 0.002, 0.002]);
         match fault {
@@ -263,6 +265,7 @@ impl Model {
             }
             None => c.channel.append_null(),
         }
+        c.buf = text;
     }
 }
 
@@ -286,6 +289,8 @@ impl SurveyCols {
 /// Columns of an influence_scores batch (one provider per file).
 #[derive(Default)]
 pub struct InfluenceCols {
+    /// Scratch text the row being built is spelled in (the handle).
+    buf: String,
     handle: StringBuilder,
     provider: StringBuilder,
     score: Vec<Option<f64>>,
@@ -297,7 +302,7 @@ impl Model {
     /// (0 = D, 1 = D-7, …) of provider `p`: the account's handle when the
     /// provider covers it and scores it that week (each covered handle once
     /// per window, 20 % of them twice), and now and then a non-customer.
-    pub fn influence(&self, week: u64, p: usize, i: u64, c: &mut InfluenceCols, buf: &mut String) {
+    pub fn influence(&self, week: u64, p: usize, i: u64, c: &mut InfluenceCols) {
         let mut cov = Rng::at(self.seed, T_COVER, p as u64, i);
         let covered = cov.chance(COVERAGE[p]);
         let slot = cov.below(self.weeks);
@@ -309,29 +314,31 @@ impl Model {
                 let mut r = Rng::at(self.seed, T_INFLUENCE, week * 3 + p as u64, i);
                 let mut name = String::new();
                 self.handle_name(owner, &mut name);
-                handle_variant(buf, &name, &mut r);
+                handle_variant(&mut c.buf, &name, &mut r);
                 let level = Rng::at(self.seed, T_LEVEL, 0, owner).log_normal(3.2, 0.45);
-                self.influence_row(week, p, level, &mut r, c, buf);
+                self.influence_row((week, p), level, &mut r, c);
             }
         }
         if extra {
             let mut r = Rng::at(self.seed, T_INFLUENCE, week * 3 + p as u64, i ^ (1 << 62));
-            buf.clear();
-            let _ = write!(buf, "fan_{}", r.below(self.accounts.max(1) * 2));
+            c.buf.clear();
+            let _ = write!(c.buf, "fan_{}", r.below(self.accounts.max(1) * 2));
             let level = r.log_normal(2.8, 0.5);
-            self.influence_row(week, p, level, &mut r, c, buf);
+            self.influence_row((week, p), level, &mut r, c);
         }
     }
 
+    /// One row of provider `p`'s delivery of `week` for the handle in
+    /// `c.buf`.
     fn influence_row(
         &self,
-        week: u64,
-        p: usize,
+        (week, p): (u64, usize),
         level: f64,
         r: &mut Rng,
         c: &mut InfluenceCols,
-        handle: &str,
     ) {
+        let owned = std::mem::take(&mut c.buf);
+        let handle = owned.as_str();
         let fault = r.pick(&[0.987, 0.003, 0.002, 0.002, 0.003, 0.001, 0.002]);
         match fault {
             1 => opt_str(
@@ -370,6 +377,7 @@ impl Model {
         };
         let at = ts(day - back as i32) + r.below(DAY_MS as u64) as i64;
         c.scored.push((fault != 6).then_some(at));
+        c.buf = owned;
     }
 }
 

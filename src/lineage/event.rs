@@ -14,9 +14,9 @@ use crate::config::{LineageEnv, Settings};
 use crate::contract::rejects;
 use crate::contract::spec::TABLES;
 use crate::manifest::{timestamp, Manifest};
-use crate::output::outputs;
 use crate::redact::{redact, redact_secrets};
 use crate::storage::Location;
+use crate::tables::{Output, REJECTS_PREFIX};
 
 const SPEC: &str = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent";
 const FACETS: &str = "https://openlineage.io/spec/facets/";
@@ -264,9 +264,9 @@ fn outputs_of(m: &Manifest, output: &Location, s: &Settings, date: NaiveDate) ->
         .map(|(table, o)| {
             let parts: Vec<&str> = table.split('/').collect();
             let (namespace, name) = dataset_id(output, &output.child(&parts));
-            let schema = match table.strip_prefix("_rejects/") {
+            let schema = match table.strip_prefix(REJECTS_PREFIX) {
                 Some(t) => TABLES.iter().find(|spec| spec.name == t).map(|spec| rejects::schema(spec, &s.rejects)),
-                None => outputs().into_iter().find(|(n, _)| n == table).map(|(_, schema)| schema),
+                None => Output::from_name(table).map(Output::schema),
             };
             let mut facets = Map::new();
             if let Some(schema) = schema {
@@ -302,16 +302,31 @@ pub struct Places<'a> {
     pub settings: &'a Settings,
 }
 
-/// One RunEvent. `manifest` gives the datasets (none at START or for a run
-/// that stopped before it had one); `error` the `errorMessage` facet.
+/// What an end event says of how the run went (all `None` at START).
+#[derive(Default, Clone, Copy)]
+pub struct Ending<'a> {
+    /// Where the run read and wrote.
+    pub places: Option<&'a Places<'a>>,
+    /// The manifest the run wrote, if it got that far: the datasets.
+    pub manifest: Option<&'a Manifest>,
+    /// The error it failed with: the `errorMessage` facet.
+    pub error: Option<&'a str>,
+}
+
+/// One RunEvent. The `ending`'s manifest gives the datasets (none at START
+/// or for a run that stopped before it had one), its error the
+/// `errorMessage` facet.
 pub fn run_event(
     kind: EventType,
     at: DateTime<Utc>,
     facts: &RunFacts,
-    places: Option<&Places<'_>>,
-    manifest: Option<&Manifest>,
-    error: Option<&str>,
+    ending: Ending<'_>,
 ) -> Value {
+    let Ending {
+        places,
+        manifest,
+        error,
+    } = ending;
     let (inputs, outputs) = match (manifest, places) {
         (Some(m), Some(p)) => {
             let outs = m
@@ -388,7 +403,7 @@ mod tests {
             }),
         };
         let at = Utc.with_ymd_and_hms(2026, 3, 11, 1, 0, 0).unwrap();
-        let ev = run_event(EventType::Start, at, &facts, None, None, None);
+        let ev = run_event(EventType::Start, at, &facts, Ending::default());
         assert_eq!(ev["eventType"], "START");
         assert_eq!(ev["eventTime"], "2026-03-11T01:00:00.000Z");
         assert_eq!(ev["run"]["runId"], facts.uuid);
@@ -404,9 +419,10 @@ mod tests {
             EventType::Fail,
             at,
             &facts,
-            None,
-            None,
-            Some("boom at https://u:pw@h/x"),
+            Ending {
+                error: Some("boom at https://u:pw@h/x"),
+                ..Ending::default()
+            },
         );
         assert_eq!(
             fail["run"]["facets"]["errorMessage"]["message"],

@@ -22,7 +22,7 @@ use crate::storage::Location;
 
 pub mod event;
 
-pub use event::{run_event, run_uuid, EventType, ParentIds, Places, RunFacts};
+pub use event::{run_event, run_uuid, Ending, EventType, ParentIds, Places, RunFacts};
 
 /// The events of one run and where they go.
 pub struct Lineage {
@@ -80,27 +80,27 @@ impl Lineage {
 
     /// Send START in the background.
     pub fn start(&mut self, at: DateTime<Utc>) {
-        let ev = run_event(EventType::Start, at, &self.facts, None, None, None);
+        let ev = run_event(EventType::Start, at, &self.facts, Ending::default());
         let sender = self.sender();
         self.start = Some(tokio::spawn(async move { sender.send(ev).await }));
     }
 
-    /// Send the end event of a run that ended with `result` (waits for
-    /// START first, each bounded by the timeout). `manifest` is the one the
-    /// run wrote, if it got that far.
-    pub async fn finish<T>(
+    /// Send the end event of a run that succeeded (`error` `None`) or
+    /// failed with `error` (waits for START first, each bounded by the
+    /// timeout). `manifest` is the one the run wrote, if it got that far.
+    pub async fn finish(
         mut self,
         cfg: &RunConfig,
-        result: &Result<T, Error>,
+        error: Option<&Error>,
         manifest: Option<&Manifest>,
     ) {
         if let Some(start) = self.start.take() {
             let _ = start.await;
         }
-        let kind = match result {
-            Ok(_) => EventType::Complete,
-            Err(Error::Interrupted(_)) => EventType::Abort,
-            Err(_) => EventType::Fail,
+        let kind = match error {
+            None => EventType::Complete,
+            Some(Error::Interrupted(_)) => EventType::Abort,
+            Some(_) => EventType::Fail,
         };
         if let Some(d) = manifest.and_then(Manifest::date) {
             self.facts.date = Some(d);
@@ -116,15 +116,13 @@ impl Lineage {
                 output,
                 settings: s,
             });
-        let error = result.as_ref().err().map(|e| e.to_string());
-        let ev = run_event(
-            kind,
-            Utc::now(),
-            &self.facts,
-            places.as_ref(),
+        let error = error.map(|e| e.to_string());
+        let ending = Ending {
+            places: places.as_ref(),
             manifest,
-            error.as_deref(),
-        );
+            error: error.as_deref(),
+        };
+        let ev = run_event(kind, Utc::now(), &self.facts, ending);
         self.sender().send(ev).await;
     }
 

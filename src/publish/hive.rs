@@ -12,9 +12,8 @@ use chrono::NaiveDate;
 use object_store::{ObjectStoreExt, PutPayload};
 
 use super::staging::Staging;
-use crate::cancel::Pause;
 use crate::error::{Error, Result};
-use crate::output::WrittenFile;
+use crate::part_files::WrittenFile;
 use crate::storage::{partition_path, Location};
 
 /// Name of the completion marker.
@@ -45,16 +44,14 @@ pub async fn published_files(out: &Location, table: &str, date: NaiveDate) -> Re
 /// Publish a staged table into partition D (steps 1–4 above).
 pub async fn publish(
     out: &Location,
-    pause: Pause,
     staging: &Staging,
     table: &str,
-    date: NaiveDate,
     files: &[WrittenFile],
 ) -> Result<()> {
-    let target = partition_path(out, table, date);
+    let target = partition_path(out, table, staging.date);
     let marker = target.clone().join(SUCCESS);
     out.delete(&marker).await?;
-    pause.wait().await;
+    staging.checkpoint().await;
     let source_dir = staging.table_dir(table);
     for f in files {
         let from = source_dir.clone().join(f.name.as_str());
@@ -67,7 +64,7 @@ pub async fn publish(
                 url: format!("{} -> {}", out.display(&from), out.display(&to)),
                 source,
             })?;
-        pause.wait().await;
+        staging.checkpoint().await;
     }
     for obj in out.list(&target).await? {
         let keep = obj
@@ -78,7 +75,7 @@ pub async fn publish(
             out.delete(&obj.location).await?;
         }
     }
-    pause.wait().await;
+    staging.checkpoint().await;
     out.store
         .put(&marker, PutPayload::new())
         .await

@@ -6,10 +6,13 @@
 //! `delta` feature). The publisher also says whether a date is committed
 //! (backfill skips it), whether one table's partition is committed and
 //! which files hold it (a run compares with earlier dates: `history`) and,
-//! for `validate`, how many rows a published partition holds. Nothing
-//! outside this module knows which format it is.
+//! for `validate`, how many rows a published partition holds; and it reads
+//! a committed partition back ([`Publisher::read_partition`]: history and
+//! the report). Nothing outside this module knows which format it is.
 
 use chrono::NaiveDate;
+use datafusion::dataframe::DataFrame;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
 pub mod hive;
 mod lock;
@@ -21,54 +24,55 @@ pub mod delta;
 pub use lock::RunLock;
 pub use staging::Staging;
 
-use crate::cancel::Pause;
 use crate::config::{Settings, TableFormat};
+use crate::engine::empty_table;
 use crate::error::{Error, Result};
 use crate::manifest;
-use crate::output::{self, WrittenFile};
+use crate::part_files::WrittenFile;
 use crate::storage::Location;
+use crate::tables::Output;
 
 /// Publishes staged tables into an output root in the configured format.
 #[derive(Debug, Clone)]
 pub struct Publisher {
     format: TableFormat,
     out: Location,
-    pause: Pause,
+}
+
+/// One staged table, ready to replace partition D (the staging's date).
+#[derive(Debug, Clone, Copy)]
+pub struct StagedTable<'a> {
+    /// The run's staging (date, run id, crash-test checkpoints).
+    pub staging: &'a Staging,
+    /// The table (`customer_tiers`, …, `_rejects/<input>`).
+    pub table: &'a str,
+    /// Its staged part files.
+    pub files: &'a [WrittenFile],
 }
 
 impl Publisher {
     /// A publisher for `out` in the format of `s`.
-    pub fn new(s: &Settings, out: &Location, pause: Pause) -> Publisher {
+    pub fn new(s: &Settings, out: &Location) -> Publisher {
         Publisher {
             format: s.table_format,
             out: out.clone(),
-            pause,
         }
     }
 
-    /// Replace partition D of `table` with its staged `files`; the Delta
+    /// Replace partition D of a table with its staged files; the Delta
     /// version committed, if the format has versions.
-    pub async fn publish(
-        &self,
-        staging: &Staging,
-        table: &str,
-        date: NaiveDate,
-        files: &[WrittenFile],
-        run_id: &str,
-    ) -> Result<Option<i64>> {
+    pub async fn publish(&self, staged: &StagedTable<'_>) -> Result<Option<i64>> {
         match self.format {
             TableFormat::Hive => {
-                hive::publish(&self.out, self.pause, staging, table, date, files).await?;
+                hive::publish(&self.out, staged.staging, staged.table, staged.files).await?;
                 Ok(None)
             }
             TableFormat::Delta => {
-                self.pause.wait().await;
+                staged.staging.checkpoint().await;
                 #[cfg(feature = "delta")]
-                let version =
-                    delta::publish(&self.out, staging, table, date, files, run_id, self.pause)
-                        .await?;
+                let version = delta::publish(&self.out, staged).await?;
                 #[cfg(not(feature = "delta"))]
-                let version = no_delta(run_id)?;
+                let version = no_delta(staged.table)?;
                 Ok(Some(version))
             }
         }
@@ -85,8 +89,7 @@ impl Publisher {
     /// for Hive, every output partition D carries `_SUCCESS`. A run writes
     /// its manifest only after every table is published.
     pub async fn is_committed(&self, date: NaiveDate) -> Result<bool> {
-        self.committed(output::outputs().map(|(table, _)| table), date)
-            .await
+        self.committed(Output::ALL.map(Output::name), date).await
     }
 
     /// Whether partition D of one `table` is committed: the newest manifest
@@ -113,7 +116,7 @@ impl Publisher {
         }
         Ok(manifest::newest(&self.out, date)
             .await?
-            .is_some_and(|m| m.status() == Some("success")))
+            .is_some_and(|m| m.succeeded()))
     }
 
     /// The data files of partition D of a published `table`, as URLs a
@@ -136,6 +139,34 @@ impl Publisher {
         Ok(urls)
     }
 
+    /// Partition D of a published `table` as a relation of the table's
+    /// schema, for a session to query: its data files
+    /// ([`Publisher::published_files`]), or an empty relation when `date`
+    /// is `None` or the partition has no file (a plan node any engine can
+    /// ship, like an input table with no file). Ask
+    /// [`Publisher::is_table_committed`] first.
+    pub async fn read_partition(
+        &self,
+        ctx: &SessionContext,
+        table: Output,
+        date: Option<NaiveDate>,
+    ) -> Result<DataFrame> {
+        let files = match date {
+            Some(d) => self.published_files(table.name(), d).await?,
+            None => Vec::new(),
+        };
+        let schema = table.schema();
+        if files.is_empty() {
+            return empty_table(ctx, &schema, table.name());
+        }
+        let options = ParquetReadOptions::default()
+            .file_extension("")
+            .schema(schema.as_ref());
+        ctx.read_parquet(files, options)
+            .await
+            .map_err(|e| Error::engine(table.name(), e))
+    }
+
     /// `validate` of a published Delta date: partition D of the table's
     /// latest version must hold the `rows` the inputs give; the version
     /// read, or `None` for Hive, for a date not published yet, or a table
@@ -154,9 +185,12 @@ impl Publisher {
         #[cfg(not(feature = "delta"))]
         let published: Option<(i64, u64)> = no_delta(table)?;
         match published {
-            Some((version, published)) if published != rows => Err(Error::Internal(format!(
-                "validate: {table} partition snapshot_date={date} holds {published} rows in Delta version {version}, the inputs give {rows}"
-            ))),
+            Some((version, published)) if published != rows => Err(Error::Delta {
+                table: table.to_string(),
+                message: format!(
+                    "validate: partition snapshot_date={date} holds {published} rows in version {version}, the inputs give {rows}"
+                ),
+            }),
             Some((version, _)) => Ok(Some(version)),
             None => Ok(None),
         }
@@ -196,12 +230,13 @@ mod tests {
             &crate::config::StorageSettings::default(),
         )
         .unwrap();
-        let hive = Publisher::new(&Settings::default(), &out, Pause::default());
+        let hive = Publisher::new(&Settings::default(), &out);
         let is_committed = |_: &Location, date| hive.is_committed(date);
         let date = d("2026-03-10");
         assert!(!is_committed(&out, date).await.unwrap());
-        for (t, _) in output::outputs() {
-            if t != "social_pulse" {
+        let (ct, sp) = (Output::CustomerTiers.name(), Output::SocialPulse.name());
+        for t in Output::ALL.map(Output::name) {
+            if t != sp {
                 put(&out, &format!("{t}/snapshot_date=2026-03-10/_SUCCESS"), "").await;
             }
         }
@@ -221,12 +256,9 @@ mod tests {
             "social_pulse lacks _SUCCESS"
         );
         // one table's partition is committed on its own
-        assert!(hive
-            .is_table_committed("customer_tiers", date)
-            .await
-            .unwrap());
-        assert!(!hive.is_table_committed("social_pulse", date).await.unwrap());
-        put(&out, "social_pulse/snapshot_date=2026-03-10/_SUCCESS", "").await;
+        assert!(hive.is_table_committed(ct, date).await.unwrap());
+        assert!(!hive.is_table_committed(sp, date).await.unwrap());
+        put(&out, &format!("{sp}/snapshot_date=2026-03-10/_SUCCESS"), "").await;
         assert!(is_committed(&out, date).await.unwrap());
         assert!(
             !is_committed(&out, d("2026-03-09")).await.unwrap(),

@@ -1,10 +1,15 @@
 //! Where a run stages its files: `<output>/_staging/snapshot_date=D/<run_id>/`,
 //! one folder per output table, plus `_work/` for the intermediate results a
 //! cluster reads back. Nothing under `_staging` is ever read as output.
+//!
+//! A staging also carries the crash tests' [`Pause`]: [`Staging::checkpoint`]
+//! is the one place a run waits for a signal or SIGKILL to land (once
+//! everything is staged and between the steps of every publish).
 
 use chrono::NaiveDate;
 use object_store::path::Path;
 
+use crate::cancel::Pause;
 use crate::error::Result;
 use crate::storage::{partition_path, Location};
 
@@ -15,6 +20,12 @@ pub struct Staging {
     pub date_dir: Path,
     /// `<date_dir>/<run_id>`: this run's files.
     pub run_dir: Path,
+    /// Snapshot date D.
+    pub date: NaiveDate,
+    /// The run's id.
+    pub run_id: String,
+    /// The crash tests' pause at each checkpoint (zero in production).
+    pause: Pause,
 }
 
 impl Staging {
@@ -22,7 +33,23 @@ impl Staging {
     pub fn new(out: &Location, date: NaiveDate, run_id: &str) -> Staging {
         let date_dir = partition_path(out, "_staging", date);
         let run_dir = date_dir.clone().join(run_id);
-        Staging { date_dir, run_dir }
+        Staging {
+            date_dir,
+            run_dir,
+            date,
+            run_id: run_id.to_string(),
+            pause: Pause::default(),
+        }
+    }
+
+    /// The same staging, waiting `pause` at every [`Staging::checkpoint`].
+    pub fn pausing(self, pause: Pause) -> Staging {
+        Staging { pause, ..self }
+    }
+
+    /// A point where a crash test may stop the run: waits the pause, if any.
+    pub async fn checkpoint(&self) {
+        self.pause.wait().await;
     }
 
     /// Where a table's files are staged.

@@ -1,22 +1,23 @@
 //! What the report shows, read back from what a run left: the published
-//! partitions (through the [`Publisher`], so Hive and Delta alike) and the
-//! manifests. Nothing is recomputed from the inputs; a table the report
-//! shows has exactly the rows a BI tool reading that partition sees.
+//! partitions (through [`Publisher::read_partition`], so Hive and Delta
+//! alike) and the manifests. Nothing is recomputed from the inputs; a table
+//! the report shows has exactly the rows a BI tool reading that partition
+//! sees. Each query is a file of `sql/report/` with bound parameters; its
+//! rows are decoded into the typed rows below ([`super::rows`]).
 
 use std::collections::BTreeMap;
 
-use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::compute::cast;
-use arrow::datatypes::{DataType, Float64Type, Int64Type};
+use arrow::array::RecordBatch;
 use chrono::{Days, NaiveDate};
+use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::prelude::SessionContext;
 
+use super::rows::{cell, cell_opt, decode, Columns, FromRow};
 use crate::error::{Error, Result};
-use crate::history::published;
 use crate::manifest::{self, Manifest};
-use crate::output::outputs;
 use crate::publish::Publisher;
 use crate::storage::Location;
+use crate::tables::Output;
 
 /// The tiers in the order the report lists them.
 pub const TIERS: [&str; 4] = ["platinum", "gold", "silver", "bronze"];
@@ -24,6 +25,30 @@ pub const TIERS: [&str; 4] = ["platinum", "gold", "silver", "bronze"];
 pub const BIN_WIDTH: f64 = 5.0;
 /// Bins over 0 … 100; the last one holds 100 too.
 pub const BINS: usize = 20;
+
+/// One report query: its file under `sql/report/` and its text.
+type Query = (&'static str, &'static str);
+
+const TIER_COUNTS: Query = (
+    "tier_counts.sql",
+    include_str!("../../sql/report/tier_counts.sql"),
+);
+const VALUE_HISTOGRAM: Query = (
+    "value_histogram.sql",
+    include_str!("../../sql/report/value_histogram.sql"),
+);
+const NPS_AGGREGATES: Query = (
+    "nps_aggregates.sql",
+    include_str!("../../sql/report/nps_aggregates.sql"),
+);
+const SOCIAL_PULSE: Query = (
+    "social_pulse.sql",
+    include_str!("../../sql/report/social_pulse.sql"),
+);
+const TIER_MIGRATION: Query = (
+    "tier_migration.sql",
+    include_str!("../../sql/report/tier_migration.sql"),
+);
 
 /// One date of the charts over time.
 #[derive(Debug, Clone)]
@@ -34,6 +59,205 @@ pub struct DateRow {
     pub run: Option<Manifest>,
     /// Accounts per tier of its committed `customer_tiers` (`None`: not committed).
     pub tiers: Option<BTreeMap<String, u64>>,
+}
+
+/// One group of D's `nps_aggregates`, as published.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpsRow {
+    #[allow(missing_docs)]
+    pub dimension: String,
+    #[allow(missing_docs)]
+    pub dimension_value: String,
+    #[allow(missing_docs)]
+    pub responses: i64,
+    #[allow(missing_docs)]
+    pub promoters: i64,
+    #[allow(missing_docs)]
+    pub passives: i64,
+    #[allow(missing_docs)]
+    pub detractors: i64,
+    #[allow(missing_docs)]
+    pub nps: f64,
+    #[allow(missing_docs)]
+    pub margin_of_error_95: f64,
+    #[allow(missing_docs)]
+    pub low_sample: bool,
+}
+
+impl NpsRow {
+    /// The table's value columns.
+    pub const FIELDS: [&'static str; 7] = [
+        "responses",
+        "promoters",
+        "passives",
+        "detractors",
+        "nps",
+        "margin_of_error_95",
+        "low_sample",
+    ];
+
+    /// The cells of [`NpsRow::FIELDS`], as the page prints them.
+    pub fn cells(&self) -> Vec<Option<String>> {
+        vec![
+            cell(self.responses),
+            cell(self.promoters),
+            cell(self.passives),
+            cell(self.detractors),
+            cell(self.nps),
+            cell(self.margin_of_error_95),
+            cell(self.low_sample),
+        ]
+    }
+}
+
+impl FromRow for NpsRow {
+    fn from_row(c: &Columns<'_>, i: usize) -> Result<NpsRow> {
+        Ok(NpsRow {
+            dimension: c.text("dimension", i)?,
+            dimension_value: c.text("dimension_value", i)?,
+            responses: c.int("responses", i)?,
+            promoters: c.int("promoters", i)?,
+            passives: c.int("passives", i)?,
+            detractors: c.int("detractors", i)?,
+            nps: c.float("nps", i)?,
+            margin_of_error_95: c.float("margin_of_error_95", i)?,
+            low_sample: c.boolean("low_sample", i)?,
+        })
+    }
+}
+
+/// One group of D's `social_pulse`, as published.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PulseRow {
+    #[allow(missing_docs)]
+    pub dimension: String,
+    #[allow(missing_docs)]
+    pub dimension_value: String,
+    #[allow(missing_docs)]
+    pub mentions: i64,
+    #[allow(missing_docs)]
+    pub with_sentiment: i64,
+    #[allow(missing_docs)]
+    pub positive: i64,
+    #[allow(missing_docs)]
+    pub neutral: i64,
+    #[allow(missing_docs)]
+    pub negative: i64,
+    #[allow(missing_docs)]
+    pub unique_authors: i64,
+    #[allow(missing_docs)]
+    pub matched_mentions: i64,
+    #[allow(missing_docs)]
+    pub match_rate: f64,
+    #[allow(missing_docs)]
+    pub avg_sentiment: Option<f64>,
+    #[allow(missing_docs)]
+    pub social_nps: Option<f64>,
+}
+
+impl PulseRow {
+    /// The table's value columns.
+    pub const FIELDS: [&'static str; 10] = [
+        "mentions",
+        "with_sentiment",
+        "positive",
+        "neutral",
+        "negative",
+        "unique_authors",
+        "matched_mentions",
+        "match_rate",
+        "avg_sentiment",
+        "social_nps",
+    ];
+
+    /// The cells of [`PulseRow::FIELDS`], as the page prints them.
+    pub fn cells(&self) -> Vec<Option<String>> {
+        vec![
+            cell(self.mentions),
+            cell(self.with_sentiment),
+            cell(self.positive),
+            cell(self.neutral),
+            cell(self.negative),
+            cell(self.unique_authors),
+            cell(self.matched_mentions),
+            cell(self.match_rate),
+            cell_opt(self.avg_sentiment),
+            cell_opt(self.social_nps),
+        ]
+    }
+}
+
+impl FromRow for PulseRow {
+    fn from_row(c: &Columns<'_>, i: usize) -> Result<PulseRow> {
+        Ok(PulseRow {
+            dimension: c.text("dimension", i)?,
+            dimension_value: c.text("dimension_value", i)?,
+            mentions: c.int("mentions", i)?,
+            with_sentiment: c.int("with_sentiment", i)?,
+            positive: c.int("positive", i)?,
+            neutral: c.int("neutral", i)?,
+            negative: c.int("negative", i)?,
+            unique_authors: c.int("unique_authors", i)?,
+            matched_mentions: c.int("matched_mentions", i)?,
+            match_rate: c.float("match_rate", i)?,
+            avg_sentiment: c.float_opt("avg_sentiment", i)?,
+            social_nps: c.float_opt("social_nps", i)?,
+        })
+    }
+}
+
+/// One cell of D's `tier_migration`, as published.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MigrationRow {
+    #[allow(missing_docs)]
+    pub from_tier: String,
+    #[allow(missing_docs)]
+    pub to_tier: String,
+    #[allow(missing_docs)]
+    pub movement: String,
+    #[allow(missing_docs)]
+    pub accounts: i64,
+}
+
+impl FromRow for MigrationRow {
+    fn from_row(c: &Columns<'_>, i: usize) -> Result<MigrationRow> {
+        Ok(MigrationRow {
+            from_tier: c.text("from_tier", i)?,
+            to_tier: c.text("to_tier", i)?,
+            movement: c.text("movement", i)?,
+            accounts: c.int("accounts", i)?,
+        })
+    }
+}
+
+/// Accounts of one tier (tier_counts.sql).
+struct TierCount {
+    tier: String,
+    accounts: i64,
+}
+
+impl FromRow for TierCount {
+    fn from_row(c: &Columns<'_>, i: usize) -> Result<TierCount> {
+        Ok(TierCount {
+            tier: c.text("tier", i)?,
+            accounts: c.int("accounts", i)?,
+        })
+    }
+}
+
+/// Accounts of one value_score bin (value_histogram.sql).
+struct Bin {
+    bin: i64,
+    accounts: i64,
+}
+
+impl FromRow for Bin {
+    fn from_row(c: &Columns<'_>, i: usize) -> Result<Bin> {
+        Ok(Bin {
+            bin: c.int("bin", i)?,
+            accounts: c.int("accounts", i)?,
+        })
+    }
 }
 
 /// Everything the report shows for snapshot date D.
@@ -48,44 +272,11 @@ pub struct ReportData {
     /// Accounts of D per value_score bin (`BINS` bins of `BIN_WIDTH`).
     pub histogram: Vec<u64>,
     /// D's `nps_aggregates`, as published.
-    pub nps: Table,
+    pub nps: Vec<NpsRow>,
     /// D's `social_pulse`, as published.
-    pub pulse: Table,
+    pub pulse: Vec<PulseRow>,
     /// D's `tier_migration`, when that table is committed for D.
-    pub migration: Option<Table>,
-}
-
-/// Rows of a published table, every value as the text the report prints
-/// (`None` = null) with its column names.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Table {
-    /// Column names.
-    pub columns: Vec<String>,
-    /// Values per row, in the published order.
-    pub rows: Vec<Vec<Option<String>>>,
-}
-
-impl Table {
-    /// Index of `column`.
-    pub fn col(&self, column: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c == column)
-    }
-
-    /// The value of `column` in `row` parsed as a number (0 when null or absent).
-    pub fn num(&self, row: &[Option<String>], column: &str) -> f64 {
-        self.col(column)
-            .and_then(|i| row.get(i).cloned().flatten())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0)
-    }
-
-    /// The text of `column` in `row` (empty when null or absent).
-    pub fn text<'a>(&self, row: &'a [Option<String>], column: &str) -> &'a str {
-        self.col(column)
-            .and_then(|i| row.get(i))
-            .and_then(|v| v.as_deref())
-            .unwrap_or("")
-    }
+    pub migration: Option<Vec<MigrationRow>>,
 }
 
 /// Snapshot date D of the report: `date`, or the newest date with a
@@ -109,8 +300,8 @@ pub async fn gather(
     date: NaiveDate,
     days: u32,
 ) -> Result<ReportData> {
-    let manifest = match newest_run(out, date).await? {
-        Some(m) if m.status == manifest::Status::Success && publisher.is_committed(date).await? => m,
+    let manifest = match manifest::newest(out, date).await? {
+        Some(m) if m.succeeded() && publisher.is_committed(date).await? => m,
         other => {
             return Err(Error::Usage(format!(
                 "report: snapshot_date={date} is not committed under {} ({}); pass --date of a committed date",
@@ -119,8 +310,11 @@ pub async fn gather(
             )))
         }
     };
-    let ctx = SessionContext::new();
-    out.register(&ctx);
+    let q = Queries {
+        ctx: SessionContext::new(),
+        publisher,
+    };
+    out.register(&q.ctx);
     let mut dates = Vec::new();
     for back in (0..u64::from(days)).rev() {
         let Some(d) = date.checked_sub_days(Days::new(back)) else {
@@ -129,21 +323,17 @@ pub async fn gather(
         let run = if d == date {
             Some(manifest.clone())
         } else {
-            newest_run(out, d).await?
+            manifest::newest(out, d).await?
         };
-        let tiers = if publisher.is_table_committed("customer_tiers", d).await? {
-            let t = query(
-                &ctx,
-                publisher,
-                "customer_tiers",
-                d,
-                "SELECT tier, COUNT(*) AS accounts FROM t GROUP BY tier ORDER BY tier",
-            )
-            .await?;
+        let tiers = if publisher
+            .is_table_committed(Output::CustomerTiers.name(), d)
+            .await?
+        {
+            let counts: Vec<TierCount> = q.rows(Output::CustomerTiers, d, TIER_COUNTS).await?;
             Some(
-                t.rows
-                    .iter()
-                    .map(|r| (t.text(r, "tier").to_string(), t.num(r, "accounts") as u64))
+                counts
+                    .into_iter()
+                    .map(|c| (c.tier, c.accounts as u64))
                     .collect(),
             )
         } else {
@@ -155,34 +345,21 @@ pub async fn gather(
             tiers,
         });
     }
-    let bins = query(&ctx, publisher, "customer_tiers", date, &format!(
-        "SELECT LEAST(CAST(FLOOR(value_score / {BIN_WIDTH}) AS BIGINT), {last}) AS bin, COUNT(*) AS accounts \
-         FROM t WHERE value_score IS NOT NULL GROUP BY 1 ORDER BY 1", last = BINS - 1)).await?;
+    let bins: Vec<Bin> = q.rows(Output::CustomerTiers, date, VALUE_HISTOGRAM).await?;
     let mut histogram = vec![0; BINS];
-    for r in &bins.rows {
-        let bin = bins.num(r, "bin").clamp(0.0, (BINS - 1) as f64) as usize;
-        histogram[bin] += bins.num(r, "accounts") as u64;
+    for b in bins {
+        let bin = b.bin.clamp(0, BINS as i64 - 1) as usize;
+        histogram[bin] += b.accounts as u64;
     }
-    let nps = query(
-        &ctx,
-        publisher,
-        "nps_aggregates",
-        date,
-        "SELECT * FROM t ORDER BY dimension, dimension_value",
-    )
-    .await?;
-    let pulse = query(
-        &ctx,
-        publisher,
-        "social_pulse",
-        date,
-        "SELECT * FROM t ORDER BY dimension, dimension_value",
-    )
-    .await?;
+    let nps = q.rows(Output::NpsAggregates, date, NPS_AGGREGATES).await?;
+    let pulse = q.rows(Output::SocialPulse, date, SOCIAL_PULSE).await?;
     // a date committed before tier_migration existed has no such table
-    let migration = if publisher.is_table_committed("tier_migration", date).await? {
-        Some(query(&ctx, publisher, "tier_migration", date, "SELECT * FROM t").await?)
-            .filter(|t| !t.rows.is_empty())
+    let migration = if publisher
+        .is_table_committed(Output::TierMigration.name(), date)
+        .await?
+    {
+        let rows: Vec<MigrationRow> = q.rows(Output::TierMigration, date, TIER_MIGRATION).await?;
+        Some(rows).filter(|r| !r.is_empty())
     } else {
         None
     };
@@ -197,158 +374,51 @@ pub async fn gather(
     })
 }
 
-/// The newest manifest of `date` that reads as this version's shape.
-async fn newest_run(out: &Location, date: NaiveDate) -> Result<Option<Manifest>> {
-    let Some(doc) = manifest::newest(out, date).await? else {
-        return Ok(None);
-    };
-    match serde_json::from_value::<Manifest>(doc.json().clone()) {
-        Ok(m) => Ok(Some(m)),
-        Err(e) => {
-            tracing::warn!(snapshot_date = %date, error = %e, "report: manifest of another shape, left out");
-            Ok(None)
-        }
+/// The report's queries: a local session reading published partitions.
+struct Queries<'a> {
+    ctx: SessionContext,
+    publisher: &'a Publisher,
+}
+
+impl Queries<'_> {
+    /// Run `query` over partition `date` of the published `table`,
+    /// registered as `t`, and decode its rows.
+    async fn rows<T: FromRow>(
+        &self,
+        table: Output,
+        date: NaiveDate,
+        query: Query,
+    ) -> Result<Vec<T>> {
+        let (file, sql) = query;
+        let err = |e| Error::engine(format!("report {file} over {table}"), e);
+        let df = self
+            .publisher
+            .read_partition(&self.ctx, table, Some(date))
+            .await?;
+        self.ctx.deregister_table("t").map_err(err)?;
+        self.ctx.register_table("t", df.into_view()).map_err(err)?;
+        let batches: Vec<RecordBatch> = self
+            .ctx
+            .sql(sql)
+            .await
+            .and_then(|df| df.with_param_values(params()))
+            .map_err(err)?
+            .collect()
+            .await
+            .map_err(err)?;
+        decode(table.name(), &batches)
     }
 }
 
-/// Run `sql` over partition `date` of the published `table`, registered as `t`.
-async fn query(
-    ctx: &SessionContext,
-    publisher: &Publisher,
-    table: &str,
-    date: NaiveDate,
-    sql: &str,
-) -> Result<Table> {
-    let schema = outputs()
+/// The bound parameters of the report's queries.
+fn params() -> ParamValues {
+    ParamValues::Map(
+        [
+            ("bin_width", ScalarValue::Float64(Some(BIN_WIDTH))),
+            ("last_bin", ScalarValue::Int64(Some(BINS as i64 - 1))),
+        ]
         .into_iter()
-        .find_map(|(name, schema)| (name == table).then_some(schema))
-        .ok_or_else(|| Error::Internal(format!("report: no output table {table}")))?;
-    let files = publisher.published_files(table, date).await?;
-    let df = published(ctx, table, files, schema).await?;
-    ctx.deregister_table("t")
-        .map_err(|e| Error::engine(table, e))?;
-    ctx.register_table("t", df.into_view())
-        .map_err(|e| Error::engine(table, e))?;
-    let batches = ctx
-        .sql(sql)
-        .await
-        .map_err(|e| Error::engine(table, e))?
-        .collect()
-        .await
-        .map_err(|e| Error::engine(table, e))?;
-    to_table(table, &batches)
-}
-
-/// Every value as text: integers as they are, floating point numbers in
-/// their shortest exact form, booleans `true`/`false`, decimals as written.
-fn to_table(table: &str, batches: &[RecordBatch]) -> Result<Table> {
-    let mut out = Table::default();
-    for batch in batches {
-        if out.columns.is_empty() {
-            out.columns = batch
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .collect();
-        }
-        let mut cols = Vec::new();
-        for col in batch.columns() {
-            cols.push(texts(col.as_ref()).map_err(|e| Error::engine(table, e.into()))?);
-        }
-        for i in 0..batch.num_rows() {
-            out.rows.push(cols.iter().map(|c| c[i].clone()).collect());
-        }
-    }
-    Ok(out)
-}
-
-fn texts(col: &dyn Array) -> std::result::Result<Vec<Option<String>>, arrow::error::ArrowError> {
-    let n = col.len();
-    let value = |i: usize, f: &dyn Fn(usize) -> String| (!col.is_null(i)).then(|| f(i));
-    Ok(match col.data_type() {
-        DataType::Float32 | DataType::Float64 => {
-            let a = cast(col, &DataType::Float64)?;
-            let a = a.as_primitive::<Float64Type>();
-            (0..n)
-                .map(|i| value(i, &|i| a.value(i).to_string()))
-                .collect()
-        }
-        DataType::Int8
-        | DataType::Int16
-        | DataType::Int32
-        | DataType::Int64
-        | DataType::UInt8
-        | DataType::UInt16
-        | DataType::UInt32
-        | DataType::UInt64 => {
-            let a = cast(col, &DataType::Int64)?;
-            let a = a.as_primitive::<Int64Type>();
-            (0..n)
-                .map(|i| value(i, &|i| a.value(i).to_string()))
-                .collect()
-        }
-        DataType::Boolean => {
-            let a = col.as_boolean();
-            (0..n)
-                .map(|i| value(i, &|i| a.value(i).to_string()))
-                .collect()
-        }
-        _ => {
-            let a = cast(col, &DataType::Utf8)?;
-            let a = a.as_string::<i32>();
-            (0..n)
-                .map(|i| value(i, &|i| a.value(i).to_string()))
-                .collect()
-        }
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use arrow::array::{
-        ArrayRef, BooleanArray, Decimal128Array, Float64Array, Int32Array, StringArray,
-    };
-    use arrow::datatypes::{Field, Schema};
-
-    use super::*;
-
-    #[test]
-    fn values_print_as_written_and_parse_back() {
-        let cols: Vec<ArrayRef> = vec![
-            Arc::new(Float64Array::from(vec![Some(1.0), Some(0.1 + 0.2), None])),
-            Arc::new(Int32Array::from(vec![Some(-5), None, Some(7)])),
-            Arc::new(BooleanArray::from(vec![Some(true), Some(false), None])),
-            Arc::new(
-                Decimal128Array::from(vec![Some(1230), Some(5), None])
-                    .with_precision_and_scale(18, 2)
-                    .unwrap(),
-            ),
-            Arc::new(StringArray::from(vec![Some("a"), None, Some("(unknown)")])),
-        ];
-        let schema = Schema::new(
-            ["f", "i", "b", "d", "s"]
-                .iter()
-                .zip(&cols)
-                .map(|(n, c)| Field::new(*n, c.data_type().clone(), true))
-                .collect::<Vec<_>>(),
-        );
-        let batch = RecordBatch::try_new(Arc::new(schema), cols).unwrap();
-        let t = to_table("x", &[batch]).unwrap();
-        let s = |v: &str| Some(v.to_string());
-        assert_eq!(t.columns, ["f", "i", "b", "d", "s"]);
-        assert_eq!(t.rows[0], [s("1"), s("-5"), s("true"), s("12.30"), s("a")]);
-        // the shortest text that parses back to the same double
-        assert_eq!(t.rows[1][0], s("0.30000000000000004"));
-        assert_eq!(
-            t.rows[1][0].as_deref().unwrap().parse::<f64>().unwrap(),
-            0.1 + 0.2
-        );
-        assert_eq!(t.rows[2], [None, s("7"), None, None, s("(unknown)")]);
-        assert_eq!(t.num(&t.rows[2], "i"), 7.0);
-        assert_eq!(t.num(&t.rows[2], "f"), 0.0);
-        assert_eq!(t.text(&t.rows[1], "s"), "");
-    }
+        .map(|(k, v)| (k.to_string(), v.into()))
+        .collect(),
+    )
 }

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::charts::{self, Rgb, Series};
-use super::data::{ReportData, Table, BINS, BIN_WIDTH, TIERS};
+use super::data::{MigrationRow, NpsRow, PulseRow, ReportData, BINS, BIN_WIDTH, TIERS};
+use crate::tables::Output;
 
 /// Mentions without a sentiment, lighter than the neutral ones.
 const NO_SENTIMENT: Rgb = Rgb(0xDA, 0xDA, 0xDA);
@@ -266,40 +267,19 @@ fn histogram(out: &mut String, d: &ReportData) {
         &(chart + &table.render()));
 }
 
-fn nps(out: &mut String, t: &Table) {
-    let fields = [
-        "responses",
-        "promoters",
-        "passives",
-        "detractors",
-        "nps",
-        "margin_of_error_95",
-        "low_sample",
-    ];
-    let mut table = HtmlTable::new("nps_aggregates", &["dimension", "dimension-value"], &fields);
+fn nps(out: &mut String, nps: &[NpsRow]) {
+    let name = Output::NpsAggregates.name();
+    let mut table = HtmlTable::new(name, &["dimension", "dimension-value"], &NpsRow::FIELDS);
     let mut charts_html = String::new();
     for dim in DIMENSIONS {
-        let rows: Vec<_> = t
-            .rows
-            .iter()
-            .filter(|r| t.text(r, "dimension") == dim)
-            .collect();
+        let rows: Vec<&NpsRow> = nps.iter().filter(|r| r.dimension == dim).collect();
         if rows.is_empty() {
             continue;
         }
-        let labels: Vec<String> = rows
-            .iter()
-            .map(|r| t.text(r, "dimension_value").to_string())
-            .collect();
-        let values: Vec<f64> = rows.iter().map(|r| t.num(r, "nps")).collect();
-        let margins: Vec<f64> = rows
-            .iter()
-            .map(|r| t.num(r, "margin_of_error_95"))
-            .collect();
-        let low: Vec<bool> = rows
-            .iter()
-            .map(|r| t.text(r, "low_sample") == "true")
-            .collect();
+        let labels: Vec<String> = rows.iter().map(|r| r.dimension_value.clone()).collect();
+        let values: Vec<f64> = rows.iter().map(|r| r.nps).collect();
+        let margins: Vec<f64> = rows.iter().map(|r| r.margin_of_error_95).collect();
+        let low: Vec<bool> = rows.iter().map(|r| r.low_sample).collect();
         charts_html += &figure(charts::error_bars(
             &format!("NPS by {dim}"),
             &labels,
@@ -308,15 +288,10 @@ fn nps(out: &mut String, t: &Table) {
             &low,
         ));
         for r in rows {
-            let vals: Vec<Option<String>> = fields
-                .iter()
-                .map(|f| t.col(f).and_then(|i| r[i].clone()))
-                .collect();
-            let low = t.text(r, "low_sample") == "true";
             table.row_with(
-                &[dim, t.text(r, "dimension_value")],
-                &vals,
-                &format!(" data-low-sample=\"{low}\""),
+                &[dim, &r.dimension_value],
+                &r.cells(),
+                &format!(" data-low-sample=\"{}\"", r.low_sample),
             );
         }
     }
@@ -326,50 +301,28 @@ fn nps(out: &mut String, t: &Table) {
         &body);
 }
 
-fn pulse(out: &mut String, t: &Table) {
-    let fields = [
-        "mentions",
-        "with_sentiment",
-        "positive",
-        "neutral",
-        "negative",
-        "unique_authors",
-        "matched_mentions",
-        "match_rate",
-        "avg_sentiment",
-        "social_nps",
-    ];
-    let mut table = HtmlTable::new("social_pulse", &["dimension", "dimension-value"], &fields);
-    for r in &t.rows {
-        let vals: Vec<Option<String>> = fields
-            .iter()
-            .map(|f| t.col(f).and_then(|i| r[i].clone()))
-            .collect();
-        table.row(
-            &[t.text(r, "dimension"), t.text(r, "dimension_value")],
-            &vals,
-        );
+fn pulse(out: &mut String, pulse: &[PulseRow]) {
+    let name = Output::SocialPulse.name();
+    let mut table = HtmlTable::new(name, &["dimension", "dimension-value"], &PulseRow::FIELDS);
+    for r in pulse {
+        table.row(&[&r.dimension, &r.dimension_value], &r.cells());
     }
-    let platforms: Vec<_> = t
-        .rows
-        .iter()
-        .filter(|r| t.text(r, "dimension") == "platform")
-        .collect();
+    let platforms: Vec<&PulseRow> = pulse.iter().filter(|r| r.dimension == "platform").collect();
     let labels: Vec<String> = platforms
         .iter()
-        .map(|r| t.text(r, "dimension_value").to_string())
+        .map(|r| r.dimension_value.clone())
         .collect();
-    let part = |name: &str, color: Rgb, f: &dyn Fn(&[Option<String>]) -> f64| Series {
+    let part = |name: &str, color: Rgb, f: &dyn Fn(&PulseRow) -> i64| Series {
         name: name.into(),
-        values: platforms.iter().map(|r| f(r)).collect(),
+        values: platforms.iter().map(|r| f(r) as f64).collect(),
         color,
     };
     let parts = [
-        part("positive", charts::POSITIVE, &|r| t.num(r, "positive")),
-        part("neutral", charts::NEUTRAL, &|r| t.num(r, "neutral")),
-        part("negative", charts::NEGATIVE, &|r| t.num(r, "negative")),
+        part("positive", charts::POSITIVE, &|r| r.positive),
+        part("neutral", charts::NEUTRAL, &|r| r.neutral),
+        part("negative", charts::NEGATIVE, &|r| r.negative),
         part("no sentiment", NO_SENTIMENT, &|r| {
-            t.num(r, "mentions") - t.num(r, "with_sentiment")
+            r.mentions - r.with_sentiment
         }),
     ];
     let chart = figure(charts::stacked_bars(
@@ -459,13 +412,14 @@ fn timings(out: &mut String, d: &ReportData) {
     );
 }
 
-fn migration(out: &mut String, t: &Table) {
+fn migration(out: &mut String, rows: &[MigrationRow]) {
     let order = ["platinum", "gold", "silver", "bronze", "(none)"];
     let mut counts = vec![vec![0u64; order.len()]; order.len()];
-    let mut table = HtmlTable::new("tier_migration", &["from", "to"], &["movement", "accounts"]);
-    for r in &t.rows {
-        let (from, to) = (t.text(r, "from_tier"), t.text(r, "to_tier"));
-        let n = t.num(r, "accounts") as u64;
+    let name = Output::TierMigration.name();
+    let mut table = HtmlTable::new(name, &["from", "to"], &["movement", "accounts"]);
+    for r in rows {
+        let (from, to) = (r.from_tier.as_str(), r.to_tier.as_str());
+        let n = r.accounts.max(0) as u64;
         if let (Some(i), Some(j)) = (
             order.iter().position(|x| *x == from),
             order.iter().position(|x| *x == to),
@@ -474,7 +428,7 @@ fn migration(out: &mut String, t: &Table) {
         }
         table.row(
             &[from, to],
-            &[Some(t.text(r, "movement").to_string()), Some(n.to_string())],
+            &[Some(r.movement.clone()), Some(r.accounts.to_string())],
         );
     }
     let names: Vec<String> = order.iter().map(|s| s.to_string()).collect();
@@ -500,7 +454,7 @@ mod tests {
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
         );
         let mut t = HtmlTable::new(
-            "nps_aggregates",
+            Output::NpsAggregates.name(),
             &["dimension", "dimension-value"],
             &["nps", "low_sample"],
         );

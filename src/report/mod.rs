@@ -8,7 +8,6 @@
 
 use chrono::NaiveDate;
 
-use crate::cancel::Pause;
 use crate::config::{ReportSettings, Settings};
 use crate::error::{Error, Result};
 use crate::publish::Publisher;
@@ -17,6 +16,7 @@ use crate::storage::{partition_path, Location};
 pub mod charts;
 pub mod data;
 pub mod html;
+pub mod rows;
 
 /// The report's folder under the output.
 pub const REPORTS: &str = "_reports";
@@ -32,7 +32,7 @@ pub async fn write(settings: &Settings, date: Option<NaiveDate>, days: u32) -> R
             out.display(&out.prefix)
         )));
     }
-    let publisher = Publisher::new(settings, &out, Pause::default());
+    let publisher = Publisher::new(settings, &out);
     let date = data::resolve_date(&out, date).await?;
     let d = data::gather(&publisher, &out, date, days).await?;
     let page = html::render(&d);

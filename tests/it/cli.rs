@@ -268,3 +268,64 @@ fn explain_prints_every_step_plan() {
         assert!(text.contains(step), "{step} missing from explain");
     }
 }
+
+/// `PULSETIER_LOG_FORMAT=json`: every line on stderr is one JSON object
+/// (a log collector's unit), with the event's level, message and fields;
+/// the per-table lines of a run are there with their figures.
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let out = temp_dir("cli-json-logs");
+    let o = binary()
+        .args(["run", "--date", DATE, "--input"])
+        .arg(fixtures())
+        .arg("--output")
+        .arg(&out)
+        .env("PULSETIER_LOG", "info")
+        .env("PULSETIER_LOG_FORMAT", "json")
+        .output()
+        .unwrap();
+    assert_exit(&o, 0);
+    let text = stderr(&o);
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("not one JSON object: {l:?}: {e}"))
+        })
+        .collect();
+    assert!(events.len() > 10, "{text}");
+    for ev in &events {
+        assert!(ev["timestamp"].is_string(), "{ev}");
+        assert!(
+            ["INFO", "WARN", "ERROR"].contains(&ev["level"].as_str().unwrap_or("")),
+            "{ev}"
+        );
+        assert!(ev["fields"]["message"].is_string(), "{ev}");
+    }
+    // the accounts line of the contract stage carries its figures as JSON
+    // numbers: 228 rows read, 11 rejected (tests/expected/counts.csv)
+    let checked: Vec<_> = events
+        .iter()
+        .filter(|e| e["fields"]["message"] == "checked" && e["fields"]["table"] == "accounts")
+        .collect();
+    assert_eq!(checked.len(), 1, "{text}");
+    assert_eq!(checked[0]["fields"]["rows_read"], 228, "{}", checked[0]);
+    assert_eq!(checked[0]["fields"]["rejected"], 11, "{}", checked[0]);
+    let published: Vec<&str> = events
+        .iter()
+        .filter(|e| e["fields"]["message"] == "published")
+        .filter_map(|e| e["fields"]["table"].as_str())
+        .collect();
+    assert!(published.contains(&"customer_tiers"), "{published:?}");
+    // an unknown format falls back to text, with a warning saying so
+    let o = binary()
+        .args(["config"])
+        .env("PULSETIER_LOG_FORMAT", "logfmt")
+        .output()
+        .unwrap();
+    assert_exit(&o, 0);
+    assert!(
+        stderr(&o).contains("PULSETIER_LOG_FORMAT"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -670,3 +670,119 @@ fn json_numbers_equal_the_published_row_for_every_account() {
         assert_eq!(json!(matched), row["mentions_30d"], "{}", at("matched"));
     }
 }
+
+/// explain-account's care rule text is tied to the SQL: on every
+/// combination of what the rules read (each tier, 0–2 negative mentions,
+/// no survey / detractor / passive / promoter, no influence / 59.99 / 60 /
+/// 75), `sql/22_customer_tiers.sql`'s care_priority must be the priority
+/// of the first rule of `explain_account::CARE_RULES` that holds. A rule
+/// changed in the SQL and not in the text (or the other way) fails here,
+/// naming the text.
+#[tokio::test]
+async fn care_rule_text_matches_sql_22() {
+    use pulsetier::explain_account::{care_priority, CareFacts, CARE_RULES};
+    use pulsetier::history::History;
+    use pulsetier::transform::{params, STEPS};
+
+    // spend_score = 1 for everyone (one spend, `below` = n − 1): value =
+    // 35 + 20 p + 15 v + 10 t (influence_score 0, so influence_norm moves
+    // is_influencer only): bronze 35, silver 40, gold 61, platinum 80
+    let tiers = [
+        ("bronze", 0.0, 0.0, 0.0),
+        ("silver", 0.25, 0.0, 0.0),
+        ("gold", 1.0, 0.4, 0.0),
+        ("platinum", 1.0, 1.0, 1.0),
+    ];
+    let mut rows = Vec::new();
+    for (tier, p, v, t) in tiers {
+        for neg in [0, 1, 2] {
+            for nps in ["NULL", "6", "8", "10"] {
+                for infl in ["NULL", "59.99", "60.0", "75.0"] {
+                    let id = format!("{tier}-n{neg}-s{nps}-i{infl}");
+                    rows.push(format!(
+                        "('{id}', 'x', 'x', 'x', 'active', 10.00, {p}, {v}, {t}, {infl}, 0.0, {neg}, {neg}, NULL, {nps})"
+                    ));
+                }
+            }
+        }
+    }
+    let ctx = datafusion::prelude::SessionContext::new();
+    let create = format!(
+        "CREATE TABLE account_features (
+           account_id VARCHAR, segment VARCHAR, region VARCHAR, plan VARCHAR, status VARCHAR,
+           monthly_spend DECIMAL(18, 2), payment_score DOUBLE, services_score DOUBLE,
+           tenure_score DOUBLE, influence_norm DOUBLE, influence_score DOUBLE,
+           mentions_30d BIGINT, negative_mentions_30d BIGINT, avg_sentiment_30d DOUBLE,
+           last_nps_score BIGINT) AS VALUES {}",
+        rows.join(", ")
+    );
+    ctx.sql(&create).await.unwrap().collect().await.unwrap();
+    let ranks = format!(
+        "CREATE TABLE spend_ranks (monthly_spend DECIMAL(18, 2), below BIGINT) AS VALUES (10.00, {})",
+        rows.len() - 1
+    );
+    ctx.sql(&ranks).await.unwrap().collect().await.unwrap();
+    let step = STEPS
+        .iter()
+        .find(|s| s.file == "22_customer_tiers.sql")
+        .unwrap();
+    let date = pulsetier::config::parse_date(DATE).unwrap();
+    let settings = pulsetier::Settings::default();
+    let batches = ctx
+        .sql(step.sql)
+        .await
+        .unwrap()
+        .with_param_values(params(date, &settings, &History::default()))
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let mut seen_priorities = std::collections::BTreeSet::new();
+    let mut checked = 0;
+    for b in &batches {
+        let col = |name: &str| b.column_by_name(name).unwrap();
+        // VARCHAR columns may come back as Utf8View: read them as Utf8
+        let text = |name: &str| arrow::compute::cast(col(name), &DataType::Utf8).unwrap();
+        let (ids, tier, cat) = (text("account_id"), text("tier"), text("nps_category"));
+        let (ids, tier, cat) = (
+            ids.as_string::<i32>(),
+            tier.as_string::<i32>(),
+            cat.as_string::<i32>(),
+        );
+        let neg = col("negative_mentions_30d").as_primitive::<Int64Type>();
+        let infl = col("is_influencer").as_boolean();
+        let prio = col("care_priority").as_primitive::<Int32Type>();
+        for i in 0..b.num_rows() {
+            let id = ids.value(i);
+            assert!(
+                id.starts_with(tier.value(i)),
+                "{id} scored {}",
+                tier.value(i)
+            );
+            let facts = CareFacts {
+                tier: tier.value(i),
+                negative_mentions_30d: neg.value(i),
+                detractor: !cat.is_null(i) && cat.value(i) == "detractor",
+                is_influencer: infl.value(i),
+            };
+            let by_text = care_priority(&facts);
+            let by_sql = prio.value(i);
+            assert_eq!(
+                by_sql,
+                by_text,
+                "explain-account's care rule text (explain_account::CARE_RULES) no longer says what \
+                 sql/22_customer_tiers.sql does: {id} ({facts:?}) gets care_priority {by_sql} from the SQL, \
+                 {by_text} from the rule \"{}\"",
+                CARE_RULES[(by_text - 1) as usize].text
+            );
+            seen_priorities.insert(by_sql);
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, rows.len());
+    assert_eq!(
+        seen_priorities.into_iter().collect::<Vec<_>>(),
+        [1, 2, 3, 4],
+        "every rule must fire somewhere in the grid"
+    );
+}

@@ -14,7 +14,7 @@ use parquet::arrow::ArrowWriter;
 use proptest::prelude::*;
 use pulsetier::config::{parse_date, RunConfig, Settings};
 use pulsetier::contract::TABLES;
-use pulsetier::pipeline::{self, Mode};
+use pulsetier::pipeline;
 
 use crate::common::*;
 
@@ -243,7 +243,7 @@ proptest! {
             },
         )
         .unwrap();
-        let result = runtime().block_on(pipeline::execute(&cfg, Mode::Validate));
+        let result = runtime().block_on(pipeline::validate(&cfg));
         if types.iter().zip(&steer).all(|(t, s)| *s || *t != TYPES) && steer.iter().all(|s| *s) {
             // every column present with an accepted type: never a contract violation
             prop_assert!(!matches!(&result, Err(e) if e.exit_code() == 3), "{:?}: {:?}", batch.schema(), result.err());

@@ -10,7 +10,7 @@ use arrow::datatypes::{DataType, TimeUnit};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use pulsetier::config::{RunConfig, Settings, Windows};
 use pulsetier::generate::{generate, GenerateConfig};
-use pulsetier::pipeline::{self, Mode};
+use pulsetier::pipeline;
 
 use crate::common::*;
 
@@ -151,7 +151,7 @@ async fn generate_and_run_on_memory_store() {
         },
     )
     .unwrap();
-    let done = pipeline::execute(&run, Mode::Run).await.unwrap();
+    let done = pipeline::run(&run).await.unwrap();
     assert_eq!(
         done.manifest.inputs["accounts"].rows_read,
         report.tables["accounts"].rows

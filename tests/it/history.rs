@@ -14,17 +14,19 @@ use std::sync::Arc;
 use arrow::array::{
     new_null_array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
 };
-use arrow::datatypes::{DataType, SchemaRef};
+use arrow::datatypes::DataType;
 use parquet::arrow::ArrowWriter;
-use pulsetier::output::{customer_tiers_schema, nps_aggregates_schema};
+use pulsetier::tables::Output;
 
 use crate::common::*;
 use crate::expected::{assert_partition_matches, read_csv};
 
 /// Write `tests/expected/<csv>` as partition `date` of `table` under `out`
-/// with the output's `schema` (columns the CSV lacks are null); with
+/// with the output's schema (columns the CSV lacks are null); with
 /// `success`, mark it `_SUCCESS`.
-fn plant(out: &Path, table: &str, date: &str, schema: SchemaRef, csv: &str, success: bool) {
+fn plant(out: &Path, table: Output, date: &str, csv: &str, success: bool) {
+    let schema = table.schema();
+    let table = table.name();
     let (header, rows) = read_csv(csv);
     let columns: Vec<ArrayRef> = schema
         .fields()
@@ -89,9 +91,9 @@ fn plant_manifest(out: &Path, date: &str, run_id: &str, status: &str) {
 /// The decoys hold every account as bronze at 1.00: picking one shows.
 fn output_with_history(name: &str) -> std::path::PathBuf {
     let out = temp_dir(name);
-    let tiers = customer_tiers_schema;
+    let tiers = Output::CustomerTiers;
     let decoy = "history/decoy_customer_tiers.csv";
-    plant(&out, "customer_tiers", "2026-03-09", tiers(), decoy, true);
+    plant(&out, tiers, "2026-03-09", decoy, true);
     plant_manifest(&out, "2026-03-09", "20260309T010000.000Z-ok", "success");
     plant_manifest(
         &out,
@@ -99,27 +101,13 @@ fn output_with_history(name: &str) -> std::path::PathBuf {
         "20260309T020000.000Z-gate",
         "quality_gate_failed",
     );
-    plant(&out, "customer_tiers", "2026-03-08", tiers(), decoy, false);
+    plant(&out, tiers, "2026-03-08", decoy, false);
     plant_manifest(&out, "2026-03-08", "20260308T010000.000Z-ok", "success");
     let previous = "history/previous_customer_tiers.csv";
-    plant(
-        &out,
-        "customer_tiers",
-        "2026-03-07",
-        tiers(),
-        previous,
-        true,
-    );
+    plant(&out, tiers, "2026-03-07", previous, true);
     plant_manifest(&out, "2026-03-07", "20260307T010000.000Z-ok", "success");
     let baseline = "history/baseline_nps_aggregates.csv";
-    plant(
-        &out,
-        "nps_aggregates",
-        "2025-12-10",
-        nps_aggregates_schema(),
-        baseline,
-        true,
-    );
+    plant(&out, Output::NpsAggregates, "2025-12-10", baseline, true);
     plant_manifest(&out, "2025-12-10", "20251210T010000.000Z-ok", "success");
     out
 }

@@ -10,7 +10,7 @@ use object_store::path::Path as ObjPath;
 use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use pulsetier::config::{RunConfig, Settings};
-use pulsetier::pipeline::{self, Mode};
+use pulsetier::pipeline;
 
 use crate::common::*;
 
@@ -168,7 +168,7 @@ async fn memory_store_run_matches_local_run() {
         ..Settings::default()
     };
     let cfg = RunConfig::new(Some(pulsetier::config::parse_date(DATE).unwrap()), settings).unwrap();
-    let report = pipeline::execute(&cfg, Mode::Run).await.unwrap();
+    let report = pipeline::run(&cfg).await.unwrap();
     assert_eq!(report.manifest.outputs["customer_tiers"].rows, 15);
 
     let local = temp_dir("memory-vs-local");

@@ -40,15 +40,16 @@ use object_store::ObjectStoreExt;
 use parquet::arrow::async_reader::{ParquetObjectReader, ParquetRecordBatchStreamBuilder};
 
 mod log_store;
+mod read;
 mod stats;
 
 use log_store::register_log_stores;
+pub use read::{published_files, published_rows};
 use stats::{file_stats, StatsColumns};
 
-use super::Staging;
-use crate::cancel::Pause;
+use super::StagedTable;
+use crate::calendar::days_since_epoch;
 use crate::error::{Error, Result};
-use crate::output::WrittenFile;
 use crate::storage::{partition_path, Location};
 
 /// Name of the partition column of every Delta output.
@@ -86,9 +87,18 @@ fn delta_err(out: &Location, table: &str, e: DeltaTableError) -> Error {
              from [storage.options] or AWS_CONDITIONAL_PUT): {e}"
         )));
     }
-    Error::Internal(crate::redact::redact_secrets(&format!(
-        "Delta table {table} under {shown}: {e}"
-    )))
+    table_err(
+        table,
+        crate::redact::redact_secrets(&format!("under {shown}: {e}")),
+    )
+}
+
+/// A Delta table that cannot be read or committed as pulsetier needs.
+fn table_err(table: &str, message: String) -> Error {
+    Error::Delta {
+        table: table.to_string(),
+        message,
+    }
 }
 
 /// Open (or prepare to create) the Delta table of an output on the run's store.
@@ -122,11 +132,6 @@ pub async fn open(out: &Location, table: &str) -> Result<DeltaTable> {
     }
 }
 
-/// Days since 1970-01-01 (Arrow's Date32).
-fn epoch_days(date: NaiveDate) -> i32 {
-    (date - NaiveDate::default()).num_days() as i32
-}
-
 /// A staged part file as a data file of partition D: where it goes and its
 /// add action (statistics from its Parquet footer).
 struct DataFile {
@@ -141,13 +146,15 @@ struct DataFile {
 #[allow(deprecated)] // ParquetObjectReader: as in `contract::file_schema`
 async fn data_files(
     out: &Location,
-    staging: &Staging,
-    table: &str,
-    date: NaiveDate,
-    files: &[WrittenFile],
-    run_id: &str,
+    staged: &StagedTable<'_>,
     stats: &StatsColumns,
 ) -> Result<(SchemaRef, Vec<DataFile>)> {
+    let StagedTable {
+        staging,
+        table,
+        files,
+    } = *staged;
+    let (date, run_id) = (staging.date, staging.run_id.as_str());
     let dir = staging.table_dir(table);
     let partition = partition_path(out, table, date);
     let partition_dir = format!("{PARTITION_COLUMN}={date}");
@@ -162,10 +169,13 @@ async fn data_files(
         let file_schema = builder.schema().clone();
         match &schema {
             Some(s) if s.fields() != file_schema.fields() => {
-                return Err(Error::Internal(format!(
-                    "{table}: staged {} has another schema than {}",
-                    f.name, files[0].name
-                )))
+                return Err(table_err(
+                    table,
+                    format!(
+                        "staged {} has another schema than {}",
+                        f.name, files[0].name
+                    ),
+                ))
             }
             Some(_) => {}
             None => schema = Some(file_schema),
@@ -173,17 +183,20 @@ async fn data_files(
         let meta = builder.metadata();
         let rows = meta.file_metadata().num_rows();
         if u64::try_from(rows).ok() != Some(f.rows) {
-            return Err(Error::Internal(format!(
-                "{table}: staged {} holds {rows} rows, {} were written",
-                f.name, f.rows
-            )));
+            return Err(table_err(
+                table,
+                format!(
+                    "staged {} holds {rows} rows, {} were written",
+                    f.name, f.rows
+                ),
+            ));
         }
         let name = format!("part-{n:05}-{run_id}.c000.zstd.parquet");
         let add = Add {
             path: format!("{partition_dir}/{name}"),
             partition_values: [(PARTITION_COLUMN.to_string(), Some(date.to_string()))].into(),
             size: i64::try_from(f.bytes)
-                .map_err(|_| Error::Internal(format!("{table}: {} bytes", f.bytes)))?,
+                .map_err(|_| table_err(table, format!("{} bytes", f.bytes)))?,
             modification_time,
             data_change: true,
             stats: Some(file_stats(meta, stats)),
@@ -195,7 +208,7 @@ async fn data_files(
             add,
         });
     }
-    let schema = schema.ok_or_else(|| Error::Internal(format!("{table}: nothing staged")))?;
+    let schema = schema.ok_or_else(|| table_err(table, "nothing staged".into()))?;
     Ok((schema, data))
 }
 
@@ -203,20 +216,22 @@ async fn data_files(
 /// partition column `snapshot_date DATE`.
 fn delta_schema(table: &str, staged: &SchemaRef) -> Result<StructType> {
     if staged.field_with_name(PARTITION_COLUMN).is_ok() {
-        return Err(Error::Internal(format!(
-            "{table}: the staged files have a {PARTITION_COLUMN} column"
-        )));
+        return Err(table_err(
+            table,
+            format!("the staged files have a {PARTITION_COLUMN} column"),
+        ));
     }
     let mut fields: Vec<Field> = staged.fields().iter().map(|f| f.as_ref().clone()).collect();
     fields.push(Field::new(PARTITION_COLUMN, DataType::Date32, true));
     let schema: StructType = (&Schema::new(fields))
         .try_into_kernel()
-        .map_err(|e| Error::Internal(format!("{table}: no Delta schema for {staged}: {e}")))?;
+        .map_err(|e| table_err(table, format!("no Delta schema for {staged}: {e}")))?;
     if contains_timestampntz(schema.fields()) {
         // would need the timestampNtz table feature; pulsetier writes UTC timestamps only
-        return Err(Error::Internal(format!(
-            "{table}: a timestamp without time zone has no place in a Delta table of pulsetier"
-        )));
+        return Err(table_err(
+            table,
+            "a timestamp without time zone has no place in a Delta table of pulsetier".into(),
+        ));
     }
     Ok(schema)
 }
@@ -226,9 +241,12 @@ fn delta_schema(table: &str, staged: &SchemaRef) -> Result<StructType> {
 fn check_table(table: &str, state: &DeltaTableState, schema: &StructType) -> Result<()> {
     let partitions = state.metadata().partition_columns();
     if partitions.len() != 1 || partitions[0] != PARTITION_COLUMN {
-        return Err(Error::Internal(format!(
-            "{table}: the Delta table is partitioned by {partitions:?}, not [\"{PARTITION_COLUMN}\"]"
-        )));
+        return Err(table_err(
+            table,
+            format!(
+                "the Delta table is partitioned by {partitions:?}, not [\"{PARTITION_COLUMN}\"]"
+            ),
+        ));
     }
     let current = state.schema();
     let same = current.fields().len() == schema.fields().len()
@@ -238,11 +256,14 @@ fn check_table(table: &str, state: &DeltaTableState, schema: &StructType) -> Res
                 .is_some_and(|c| c.data_type() == f.data_type())
         });
     if !same {
-        return Err(Error::Internal(format!(
-            "{table}: the staged columns do not match the Delta table's schema\n  staged: {}\n  table:  {}",
+        return Err(table_err(
+            table,
+            format!(
+            "the staged columns do not match the Delta table's schema\n  staged: {}\n  table:  {}",
             serde_json::to_string(schema)?,
             serde_json::to_string(current.as_ref())?
-        )));
+        ),
+        ));
     }
     Ok(())
 }
@@ -300,15 +321,13 @@ async fn removes(
 /// names, and one commit adds them and removes the files D had
 /// (`replaceWhere snapshot_date = D`, done here by hand). Memory does not
 /// grow with the table: a footer at a time, an action per file.
-pub async fn publish(
-    out: &Location,
-    staging: &Staging,
-    table: &str,
-    date: NaiveDate,
-    files: &[WrittenFile],
-    run_id: &str,
-    pause: Pause,
-) -> Result<i64> {
+pub async fn publish(out: &Location, staged: &StagedTable<'_>) -> Result<i64> {
+    let StagedTable {
+        staging,
+        table,
+        files,
+    } = *staged;
+    let (date, run_id) = (staging.date, staging.run_id.as_str());
     let start = std::time::Instant::now();
     let mut t = open(out, table).await?;
     let no_config = HashMap::new();
@@ -316,18 +335,18 @@ pub async fn publish(
         Ok(state) => state.metadata().configuration(),
         Err(_) => &no_config,
     });
-    let (staged_schema, data) =
-        data_files(out, staging, table, date, files, run_id, &stats).await?;
+    let (staged_schema, data) = data_files(out, staged, &stats).await?;
     let schema = delta_schema(table, &staged_schema)?;
     if let Ok(state) = t.snapshot() {
         check_table(table, state, &schema)?;
     }
     move_files(out, &data).await?;
-    pause.wait().await;
+    staging.checkpoint().await;
     let keep: HashSet<&str> = data.iter().map(|d| d.add.path.as_str()).collect();
     let adds: Vec<Action> = data.iter().map(|d| Action::Add(d.add.clone())).collect();
     let rows: u64 = files.iter().map(|f| f.rows).sum();
-    let replace_where = col(PARTITION_COLUMN).eq(lit(ScalarValue::Date32(Some(epoch_days(date)))));
+    let replace_where =
+        col(PARTITION_COLUMN).eq(lit(ScalarValue::Date32(Some(days_since_epoch(date)))));
     let operation = DeltaOperation::Write {
         mode: SaveMode::Overwrite,
         partition_by: Some(vec![PARTITION_COLUMN.to_string()]),
@@ -352,7 +371,7 @@ pub async fn publish(
                     serde_json::from_value(
                         serde_json::json!({"minReaderVersion": 1, "minWriterVersion": 2}),
                     )
-                    .map_err(|e| Error::Internal(format!("{table}: Delta protocol: {e}")))?,
+                    .map_err(|e| table_err(table, format!("Delta protocol: {e}")))?,
                 ),
                 Action::Metadata(
                     new_metadata(
@@ -361,7 +380,7 @@ pub async fn publish(
                         HashMap::<String, String>::new(),
                     )
                     .and_then(|m| m.with_name(table.replace('/', "_")))
-                    .map_err(|e| Error::Internal(format!("{table}: Delta metadata: {e}")))?,
+                    .map_err(|e| table_err(table, format!("Delta metadata: {e}")))?,
                 ),
             ],
         };
@@ -406,7 +425,7 @@ pub async fn publish(
             Ok(c) => {
                 let version = c.version();
                 return i64::try_from(version)
-                    .map_err(|_| Error::Internal(format!("{table}: Delta version {version}")));
+                    .map_err(|_| table_err(table, format!("Delta version {version}")));
             }
             // a concurrent run created the table or committed first: reload and retry
             Err(e @ DeltaTableError::Transaction { .. })
@@ -421,66 +440,6 @@ pub async fn publish(
     }
     Err(match last_err {
         Some(e) => delta_err(out, table, e),
-        None => Error::Internal(format!("{table}: Delta commit failed")),
+        None => table_err(table, "Delta commit failed".into()),
     })
-}
-
-/// The data files of partition D in the latest version of a published
-/// Delta table, as URLs of the run's store; none when the table does not
-/// exist yet.
-pub async fn published_files(out: &Location, table: &str, date: NaiveDate) -> Result<Vec<String>> {
-    let t = open(out, table).await?;
-    if t.version().is_none() {
-        return Ok(Vec::new());
-    }
-    let day = date.to_string();
-    let filter = [(
-        PARTITION_COLUMN,
-        deltalake::FilterOp::Eq,
-        deltalake::FilterValue::Scalar(day.as_str()),
-    )];
-    let files = t
-        .get_files_by_partitions(&filter)
-        .await
-        .map_err(|e| delta_err(out, table, e))?;
-    let root = out.child(&[table]);
-    Ok(files
-        .iter()
-        .map(|rel| {
-            let path = rel.parts().fold(root.clone(), |p, part| p.join(part));
-            out.url_of(&path)
-        })
-        .collect())
-}
-
-/// Rows of partition D in the latest version of a published Delta table,
-/// with that version; `None` when the table does not exist yet.
-pub async fn published_rows(
-    out: &Location,
-    table: &str,
-    date: NaiveDate,
-) -> Result<Option<(i64, u64)>> {
-    let t = open(out, table).await?;
-    let Some(version) = t.version() else {
-        return Ok(None);
-    };
-    let ctx = deltalake::datafusion::prelude::SessionContext::new();
-    t.update_datafusion_session(&ctx.state())
-        .map_err(|e| delta_err(out, table, e))?;
-    let provider = t
-        .table_provider()
-        .await
-        .map_err(|e| Error::engine(table, e))?;
-    let rows = ctx
-        .read_table(provider)
-        .and_then(|df| {
-            df.filter(col(PARTITION_COLUMN).eq(lit(ScalarValue::Date32(Some(epoch_days(date))))))
-        })
-        .map_err(|e| Error::engine(table, e))?
-        .count()
-        .await
-        .map_err(|e| Error::engine(table, e))?;
-    let version = i64::try_from(version)
-        .map_err(|_| Error::Internal(format!("{table}: Delta version {version}")))?;
-    Ok(Some((version, rows as u64)))
 }

@@ -1,30 +1,10 @@
-//! `[report]` and `[lineage]`: what a run leaves for people and for the
-//! data platform besides its outputs (docs/report.md, docs/lineage.md).
-//! Both are off by default; neither can fail a run.
+//! `[lineage]`: the OpenLineage events a run sends to the data platform
+//! (docs/lineage.md), and the scheduler's variables for them. Off by
+//! default; they cannot fail a run.
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-
-/// `[report]`: the HTML run report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ReportSettings {
-    /// Write `<output>/_reports/snapshot_date=D/report.html` at the end of
-    /// every successful run (flag `--report`).
-    pub enabled: bool,
-    /// Dates the charts over time cover: D−days+1 … D (flag `--report-days`).
-    pub days: u32,
-}
-
-impl Default for ReportSettings {
-    fn default() -> Self {
-        ReportSettings {
-            enabled: false,
-            days: 14,
-        }
-    }
-}
 
 /// Where OpenLineage events go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -108,23 +88,6 @@ impl LineageSettings {
             return Err(Error::Usage(format!(
                 "lineage.timeout_ms must be in 1..=120000, got {}",
                 self.timeout_ms
-            )));
-        }
-        Ok(())
-    }
-}
-
-impl ReportSettings {
-    pub(super) fn validate(&self) -> Result<()> {
-        ReportSettings::check_days(self.days)
-    }
-
-    /// The dates a report covers (`[report] days`, `report --days`): at
-    /// least D, at most a year and a day.
-    pub fn check_days(days: u32) -> Result<()> {
-        if days == 0 || days > 366 {
-            return Err(Error::Usage(format!(
-                "report days must be in 1..=366, got {days}"
             )));
         }
         Ok(())

@@ -11,7 +11,7 @@ use object_store::path::Path;
 
 use crate::config::StorageSettings;
 use crate::error::{Error, Result};
-use crate::output::{write_parts, Layout};
+use crate::part_files::{write_parts, Layout, PartFiles};
 use crate::storage::Location;
 
 /// Whether a step's result is computed once and kept (as [`Keep`] says) or
@@ -121,7 +121,14 @@ impl Keep {
                     row_group_size: SCRATCH_ROW_GROUP,
                     rows_per_file: usize::MAX,
                 };
-                write_parts(loc, &dir, stream, &schema, layout, name).await?;
+                let to = PartFiles {
+                    location: loc.clone(),
+                    dir: dir.clone(),
+                    schema,
+                    layout,
+                    table: name.to_string(),
+                };
+                write_parts(&to, stream).await?;
                 let url = format!("{}/", loc.url_of(&dir));
                 let options = ParquetReadOptions::default().file_sort_order(order);
                 ctx.register_parquet(name, url.as_str(), options)
