@@ -149,11 +149,7 @@ async fn data_files(
     staged: &StagedTable<'_>,
     stats: &StatsColumns,
 ) -> Result<(SchemaRef, Vec<DataFile>)> {
-    let StagedTable {
-        staging,
-        table,
-        files,
-    } = *staged;
+    let (table, files, staging) = (staged.table, staged.files, staged.staging);
     let (date, run_id) = (staging.date, staging.run_id.as_str());
     let dir = staging.table_dir(table);
     let partition = partition_path(out, table, date);
