@@ -135,6 +135,19 @@ pub enum Error {
         source: object_store::Error,
     },
 
+    /// An object store operation failed deep inside a reader (the Parquet
+    /// reader, the query engine): the store's error as it came out, with
+    /// the operation and URL the store wrapper put on it.
+    #[error("storage: {op} {url}: {message}")]
+    StoreFault {
+        /// The operation (list, get, put, …).
+        op: String,
+        /// Redacted URL of the object or prefix.
+        url: String,
+        /// The store's error.
+        message: String,
+    },
+
     /// A published partition read back (history, the report) does not have
     /// the shape its table's contract gives: another program wrote there.
     #[error("published table {table}: column {column}: {message}")]
@@ -223,11 +236,23 @@ pub enum Error {
 
 impl From<datafusion::error::DataFusionError> for Error {
     fn from(source: datafusion::error::DataFusionError) -> Self {
-        Error::Engine {
-            context: "query".into(),
-            source,
-        }
+        Error::engine("query", source)
     }
+}
+
+/// The store operation behind an error, when an object store wrapped by
+/// [`crate::storage::guarded`] failed somewhere down its chain of sources.
+pub fn located<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a crate::storage::Located> {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(found) = err.downcast_ref::<crate::storage::Located>() {
+            return Some(found);
+        }
+        cur = err.source();
+    }
+    None
 }
 
 impl Error {
@@ -255,12 +280,24 @@ impl Error {
         ExitCode::from(self.exit_code())
     }
 
-    /// Wrap a DataFusion error with the step it came from.
+    /// Wrap a DataFusion error with the step it came from; a store that
+    /// failed under the engine is a [`Error::StoreFault`] naming the object
+    /// instead (an outage, exit 1, not the step's fault).
     pub fn engine(context: impl Into<String>, source: datafusion::error::DataFusionError) -> Self {
-        Error::Engine {
+        Error::store_fault(&source).unwrap_or_else(|| Error::Engine {
             context: context.into(),
             source,
-        }
+        })
+    }
+
+    /// The [`Error::StoreFault`] of an error (a Parquet, Arrow or DataFusion
+    /// one) whose chain holds a failed store operation, if it does.
+    pub fn store_fault(e: &(dyn std::error::Error + 'static)) -> Option<Error> {
+        located(e).map(|l| Error::StoreFault {
+            op: l.op.to_string(),
+            url: l.url.clone(),
+            message: l.source.to_string(),
+        })
     }
 }
 

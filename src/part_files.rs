@@ -172,8 +172,8 @@ async fn finish(
 }
 
 fn storage_err(loc: &Location, dir: &Path, e: parquet::errors::ParquetError) -> Error {
-    Error::Write {
+    Error::store_fault(&e).unwrap_or_else(|| Error::Write {
         url: loc.display(dir),
         source: e,
-    }
+    })
 }

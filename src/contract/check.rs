@@ -48,6 +48,8 @@ pub async fn run_checks(
             wave.push(async move {
                 match run_check(ctx, spec, params, keep).await {
                     Ok(()) => Ok(()),
+                    // a store that failed is not a damaged file: no diagnosis
+                    Err(e @ Error::StoreFault { .. }) => Err(e),
                     Err(e) => Err(diagnose(input, spec, files).await.unwrap_or(e)),
                 }
             });

@@ -99,11 +99,13 @@ async fn footer(loc: &Location, table: &str, file: &InputFile) -> Result<(Schema
             builder.schema().clone(),
             builder.metadata().file_metadata().num_rows().max(0) as u64,
         )),
-        Err(e) => Err(Error::UnreadableFile {
-            table: table.into(),
-            file: file.shown.clone(),
-            message: e.to_string(),
-        }),
+        Err(e) => Err(
+            Error::store_fault(&e).unwrap_or_else(|| Error::UnreadableFile {
+                table: table.into(),
+                file: file.shown.clone(),
+                message: e.to_string(),
+            }),
+        ),
     }
 }
 
@@ -260,11 +262,13 @@ pub async fn diagnose(loc: &Location, spec: &TableSpec, files: &CheckedFiles) ->
             Err(e) => Err(e),
         };
         if let Err(e) = result {
-            return Some(Error::UnreadableFile {
-                table: spec.name.into(),
-                file: file.shown.clone(),
-                message: e.to_string(),
-            });
+            return Some(
+                Error::store_fault(&e).unwrap_or_else(|| Error::UnreadableFile {
+                    table: spec.name.into(),
+                    file: file.shown.clone(),
+                    message: e.to_string(),
+                }),
+            );
         }
     }
     None

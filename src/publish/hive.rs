@@ -62,7 +62,7 @@ pub async fn publish(
             .map_err(|source| Error::Storage {
                 op: "rename",
                 url: format!("{} -> {}", out.display(&from), out.display(&to)),
-                source,
+                source: crate::storage::unlocated(source),
             })?;
         staging.checkpoint().await;
     }

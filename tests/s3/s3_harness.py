@@ -30,6 +30,17 @@ one draw per request in arrival order:
     with `delay_then_drop` it is never forwarded: after the delay the
     connection is closed (outcome `held_dropped`), as when the client dies
     with the request in flight. `FaultProxy.held` is set when it arrives;
+  - `cut_list_ratio`: a listing (GET ?list-type) is forwarded, then its
+    answer is sent with the full `Content-Length` but only the first half of
+    the body before the connection is closed (outcome `cut_body`): the body
+    is cut mid-read;
+  - `short_read_ratio`: a ranged object GET (`Range:` header) is forwarded,
+    then answered with only the first half of the bytes, the status, the
+    `Content-Range` and a `Content-Length` that matches the half, and the
+    connection closed (outcome `short_body`): a well-formed answer with
+    fewer bytes than asked for;
+  - `short_read_keys`: "bucket/key" prefixes whose ranged GETs are always
+    answered short (outcome `short_body`), whatever the draw;
   - `fail_writes_to`: a bucket name: every PUT/POST/DELETE to it (copies are
     PUTs, deletes are `POST ?delete` batches) gets 503 without forwarding;
     `fail_writes_except` lists key prefixes inside that bucket that are let
@@ -125,6 +136,9 @@ class Faults:
     delay_once: tuple[str, str] | None = None
     delay_seconds: float = 2.0
     delay_then_drop: bool = False
+    cut_list_ratio: float = 0.0
+    short_read_ratio: float = 0.0
+    short_read_keys: tuple[str, ...] = ()
 
 
 class FaultProxy:
@@ -199,9 +213,12 @@ class FaultProxy:
 
     # ------------------------------------------------------------------ serving
 
-    def _decide(self, method: str, path: str, kind: str, deleted_keys: tuple[str, ...]) -> str:
+    def _decide(self, method: str, path: str, kind: str, deleted_keys: tuple[str, ...],
+                ranged: bool = False) -> str:
         f = self._faults
         bucket, _, key = path.lstrip("/").partition("/")
+        if ranged and kind == "get" and any(f"{bucket}/{key}".startswith(p) for p in f.short_read_keys):
+            return "short_body"
         if f.fail_writes_to and method in WRITE_METHODS and bucket == f.fail_writes_to:
             keys = deleted_keys or (key,)
             if not all(any(k.startswith(p) for p in f.fail_writes_except) for k in keys):
@@ -229,6 +246,11 @@ class FaultProxy:
             return "dropped"
         if draw < f.fail_ratio + f.drop_ratio + f.drop_after_ratio and not exempt:
             return "dropped_after"
+        above = f.fail_ratio + f.drop_ratio + f.drop_after_ratio
+        if kind == "list" and draw < above + f.cut_list_ratio:
+            return "cut_body"
+        if kind == "get" and ranged and draw < above + f.short_read_ratio:
+            return "short_body"
         return "forwarded"
 
     def _serve(self, h: http.server.BaseHTTPRequestHandler) -> None:
@@ -242,7 +264,8 @@ class FaultProxy:
             deleted_keys = tuple(html.unescape(k) for k in DELETE_KEY.findall(body.decode("utf-8", "replace")))
         kind = request_kind(h.command, path, query, copy_source)
         with self._lock:
-            outcome = self._decide(h.command, path, kind, deleted_keys)
+            outcome = self._decide(h.command, path, kind, deleted_keys,
+                                   ranged="Range" in h.headers)
 
         def record(status: int | None) -> None:
             with self._lock:
@@ -280,6 +303,11 @@ class FaultProxy:
         if outcome == "dropped_after":
             _drop(h)
             return
+        if outcome in ("cut_body", "short_body") and 200 <= status < 300 and len(payload) > 1:
+            half = payload[: len(payload) // 2]
+            shown = len(payload) if outcome == "cut_body" else len(half)
+            self._send_part(h, status, reason, headers, half, shown)
+            return
         h.send_response(status, reason)
         for name, value in headers:
             if name.lower() not in HOP_BY_HOP:
@@ -293,6 +321,18 @@ class FaultProxy:
         h.end_headers()
         if h.command != "HEAD" and payload:
             h.wfile.write(payload)
+
+    def _send_part(self, h, status, reason, headers, part: bytes, content_length: int) -> None:
+        """Answer with `part` of the body under a `Content-Length` of
+        `content_length`, then close the connection."""
+        h.send_response(status, reason)
+        for name, value in headers:
+            if name.lower() not in HOP_BY_HOP:
+                h.send_header(name, value)
+        h.send_header("Content-Length", str(content_length))
+        h.end_headers()
+        h.wfile.write(part)
+        _drop(h)
 
     def _forward(self, h, body: bytes):
         conn = http.client.HTTPConnection(LOOPBACK, self.upstream_port, timeout=UPSTREAM_TIMEOUT_S)

@@ -85,15 +85,18 @@ def test_lost_response_of_the_lock_put_does_not_fail_the_run(proxy, s3, buckets,
     same_as_canonical(R.objects(s3, R.OUT_BUCKET, prefix), canonical_run)
 
 
-@pytest.mark.parametrize("refused", ["every-write", "publish-writes"])
+@pytest.mark.parametrize("refused", ["every-write", "staging-writes", "publish-writes"])
 def test_refused_writes_fail_the_run_and_keep_the_committed_partition(
         refused, proxy, s3, buckets, canonical_run, local_reference, config_file):
     """every-write: the output bucket refuses every PUT/POST/DELETE (503), so the
-    run fails at its first write, the lock. publish-writes: staging and the lock
-    are let through, everything touching the published partitions is refused,
-    so the run fails at its first publish step. Either way: exit 1, stderr names
-    the operation and the s3://out-bucket URL, every object of the earlier run
-    is byte-identical afterwards, and the next run of D recovers."""
+    run fails at its first write, the lock. staging-writes: the lock is let
+    through, staging refused, so the run fails writing its first staged file
+    (issue 25: a `storage: put` error, not `internal:`). publish-writes:
+    staging and the lock are let through, everything touching the published
+    partitions is refused, so the run fails at its first publish step. Each
+    way: exit 1, stderr names the operation and the s3://out-bucket URL, every
+    object of the earlier run is byte-identical afterwards, and the next run of
+    D recovers."""
     prefix = f"refused-{refused}"
     out_url = f"s3://{R.OUT_BUCKET}/{prefix}"
 
@@ -104,7 +107,11 @@ def test_refused_writes_fail_the_run_and_keep_the_committed_partition(
         key = f"{table}/{R.PARTITION}/part-00000.parquet"
         assert before[key] != canonical_run.objects[key], key
 
-    except_prefixes = () if refused == "every-write" else (f"{prefix}/_staging/", f"{prefix}/_locks/")
+    except_prefixes = {
+        "every-write": (),
+        "staging-writes": (f"{prefix}/_locks/",),
+        "publish-writes": (f"{prefix}/_staging/", f"{prefix}/_locks/"),
+    }[refused]
     proxy.configure(fail_writes_to=R.OUT_BUCKET, fail_writes_except=except_prefixes)
     r = R.s3_run(proxy.endpoint, prefix, config=config_file(R.FEW_RETRIES),
                  env_extra={"PULSETIER_LOG": "warn"})
@@ -118,6 +125,9 @@ def test_refused_writes_fail_the_run_and_keep_the_committed_partition(
     op, url = m.groups()
     if refused == "every-write":
         assert (op, url) == ("put", f"{out_url}/_locks/{R.PARTITION}.lock"), errors[0]
+    elif refused == "staging-writes":
+        assert op == "put" and re.fullmatch(
+            rf"{re.escape(out_url)}/_staging/{R.PARTITION}/\S+\.parquet", url), errors[0]
     else:
         assert op == "delete" and re.fullmatch(
             rf"{re.escape(out_url)}/(_rejects/)?\w+/{R.PARTITION}/_SUCCESS", url), errors[0]
@@ -127,7 +137,7 @@ def test_refused_writes_fail_the_run_and_keep_the_committed_partition(
     changed = sorted(k for k in before if after.get(k) != before[k])
     assert not changed, f"the failed run changed or removed {changed}"
     added = sorted(set(after) - set(before))
-    if refused == "every-write":
+    if refused != "publish-writes":
         assert not added, added
     else:  # staged files stay until the next run of D removes them
         assert added and all(k.startswith(f"_staging/{R.PARTITION}/") for k in added), added
@@ -139,3 +149,57 @@ def test_refused_writes_fail_the_run_and_keep_the_committed_partition(
     R.assert_same_outputs(objs, local_reference, out_url)
     same_as_canonical(objs, canonical_run)
     assert len(R.manifests(objs)) == 2  # the earlier run's and this one's
+
+
+def test_cut_listings_and_short_reads_are_retried(
+        proxy, s3, buckets, canonical_run, local_reference, config_file):
+    """Issue 25: ~20 % of listings answered with their body cut mid-read and
+    ~20 % of ranged reads answered with half the bytes under a matching
+    Content-Length (seeded): listings are started again, short reads asked
+    again, and the run publishes the same bytes as the fault-free run, with
+    no panic."""
+    prefix = "faults-cut-short"
+    proxy.configure(seed=25, cut_list_ratio=0.20, short_read_ratio=0.20)
+    r = R.s3_run(proxy.endpoint, prefix, config=config_file(R.FAST_RETRIES))
+    reqs = proxy.requests()
+    assert r.returncode == 0, R.describe(r)
+    assert "panicked" not in r.stderr, r.stderr
+    faulted = collections.Counter((q.kind, q.outcome) for q in reqs if q.outcome != "forwarded")
+    assert faulted[("list", "cut_body")] >= 5, faulted
+    assert faulted[("get", "short_body")] >= 10, faulted
+    short_inputs = {q.key for q in reqs if q.outcome == "short_body" and q.bucket == R.IN_BUCKET}
+    assert any(k.endswith(".parquet") for k in short_inputs), short_inputs
+    objs = R.objects(s3, R.OUT_BUCKET, prefix)
+    R.assert_same_outputs(objs, local_reference, f"s3://{R.OUT_BUCKET}/{prefix}")
+    same_as_canonical(objs, canonical_run)
+
+
+def test_a_file_always_read_short_fails_the_run_naming_it(
+        proxy, s3, buckets, canonical_run, config_file):
+    """Issue 25: every ranged read of one input file answered short: exit 1
+    (a store fault, not a damaged file: not exit 3), one `error: storage: get
+    <that file's URL>: …` line, no panic, nothing published and the earlier
+    committed date byte-identical."""
+    prefix = "faults-always-short"
+    earlier = R.s3_run(proxy.endpoint, prefix, config=config_file(EARLIER, "earlier.toml"))
+    assert earlier.returncode == 0, R.describe(earlier)
+    before = R.objects(s3, R.OUT_BUCKET, prefix)
+
+    damaged = f"{R.IN_PREFIX}/accounts/{R.PARTITION}/part-1.parquet"
+    proxy.configure(short_read_keys=(f"{R.IN_BUCKET}/{damaged}",))
+    r = R.s3_run(proxy.endpoint, prefix, config=config_file(R.FEW_RETRIES),
+                 env_extra={"PULSETIER_LOG": "warn"})
+    short = [q for q in proxy.requests() if q.outcome == "short_body"]
+    assert r.returncode == 1, R.describe(r)
+    assert "panicked" not in r.stderr, r.stderr
+    assert len(short) >= 3, short  # the first read and FEW_RETRIES' two retries
+    errors = [line for line in r.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, r.stderr
+    assert errors[0].startswith(f"error: storage: get s3://{R.IN_BUCKET}/{damaged}: "), errors[0]
+    assert "short read" in errors[0], errors[0]
+
+    after = R.objects(s3, R.OUT_BUCKET, prefix)
+    changed = sorted(k for k in before if after.get(k) != before[k])
+    assert not changed, f"the failed run changed or removed {changed}"
+    added = sorted(k for k in set(after) - set(before) if not k.startswith("_manifests/"))
+    assert not added, f"the failed run published {added}"

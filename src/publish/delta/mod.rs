@@ -274,7 +274,7 @@ async fn move_files(out: &Location, data: &[DataFile]) -> Result<()> {
             .map_err(|source| Error::Storage {
                 op: "rename",
                 url: format!("{} -> {}", out.display(&d.from), out.display(&d.to)),
-                source,
+                source: crate::storage::unlocated(source),
             })?;
     }
     Ok(())

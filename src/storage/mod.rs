@@ -28,6 +28,10 @@ use crate::config::StorageSettings;
 use crate::error::{Error, Result};
 use crate::redact::redact;
 
+pub mod guarded;
+
+pub use guarded::{unlocated, Located};
+
 /// A root location: a store and the prefix inside it.
 #[derive(Debug, Clone)]
 pub struct Location {
@@ -201,6 +205,14 @@ impl Location {
                 )))
             }
         };
+        let store = match url.scheme() {
+            "file" | "memory" => store,
+            _ => Arc::new(guarded::Guarded::new(
+                store,
+                &redact(store_url.as_str()),
+                guarded::Retry::from_settings(settings),
+            )) as Arc<dyn ObjectStore>,
+        };
         Ok(Location {
             store,
             store_url,
@@ -256,7 +268,7 @@ impl Location {
         move |source| Error::Storage {
             op,
             url: self.display(path),
-            source,
+            source: unlocated(source),
         }
     }
 
