@@ -240,14 +240,38 @@ impl From<datafusion::error::DataFusionError> for Error {
     }
 }
 
+/// A store operation that failed, with the (redacted) URL of its object or
+/// prefix. Carried inside `object_store::Error::Generic`, so it travels
+/// through Parquet and DataFusion errors to [`located`]. Made by
+/// the store wrapper of `storage::guarded`.
+#[derive(Debug)]
+pub struct Located {
+    /// The operation: `list`, `get`, `put`, `copy`, `rename`, `delete`.
+    pub op: &'static str,
+    /// Redacted URL of the object or prefix.
+    pub url: String,
+    /// The store's error.
+    pub source: object_store::Error,
+}
+
+impl std::fmt::Display for Located {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.op, self.url, self.source)
+    }
+}
+
+impl std::error::Error for Located {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
 /// The store operation behind an error, when an object store wrapped by
-/// [`crate::storage::guarded`] failed somewhere down its chain of sources.
-pub fn located<'a>(
-    e: &'a (dyn std::error::Error + 'static),
-) -> Option<&'a crate::storage::Located> {
+/// `storage::guarded` failed somewhere down its chain of sources.
+pub fn located<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a Located> {
     let mut cur = Some(e);
     while let Some(err) = cur {
-        if let Some(found) = err.downcast_ref::<crate::storage::Located>() {
+        if let Some(found) = err.downcast_ref::<Located>() {
             return Some(found);
         }
         cur = err.source();

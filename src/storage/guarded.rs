@@ -37,35 +37,11 @@ use object_store::{
 };
 
 use crate::config::StorageSettings;
+pub use crate::error::Located;
 use crate::redact::redact;
 
 /// The name this wrapper gives its errors (`Generic { store, .. }`).
 const STORE: &str = "pulsetier";
-
-/// A store operation that failed, with the (redacted) URL of its object or
-/// prefix. Carried inside `object_store::Error::Generic`, so it travels
-/// through Parquet and DataFusion errors to [`crate::error::located`].
-#[derive(Debug)]
-pub struct Located {
-    /// The operation: `list`, `get`, `put`, `copy`, `rename`, `delete`.
-    pub op: &'static str,
-    /// Redacted URL of the object or prefix.
-    pub url: String,
-    /// The store's error.
-    pub source: object_store::Error,
-}
-
-impl fmt::Display for Located {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.op, self.url, self.source)
-    }
-}
-
-impl std::error::Error for Located {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
 
 /// A ranged read answered with fewer (or other) bytes than asked for, on
 /// every try.
