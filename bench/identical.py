@@ -11,7 +11,10 @@ the same counts: per input table rows_read, rejected, rejected_by_reason,
 duplicates_dropped and partitions/files read (paths relative to the root),
 per output the rows and file names/rows/bytes. A table only one side
 publishes (an output added since the other build: tier_movements,
-tier_migration, nps_changes) is reported and left out of the comparison.
+tier_migration, nps_changes, care_queue, social_circle, circle_prospects,
+the rejects of the connections input) is reported and left out of the
+comparison, and so are the manifest entries of inputs and outputs only one
+side has.
 Exits 1 on any difference.
 """
 
@@ -25,7 +28,8 @@ import sys
 TABLES = ["customer_tiers", "nps_aggregates", "social_pulse", "_rejects/accounts",
           "_rejects/mentions", "_rejects/surveys", "_rejects/influence_scores"]
 # Outputs added later (docs/SPEC.md §6): compared when both sides have them.
-NEWER = ["tier_movements", "tier_migration", "nps_changes"]
+NEWER = ["tier_movements", "tier_migration", "nps_changes", "care_queue",
+         "social_circle", "circle_prospects", "_rejects/connections"]
 
 
 def digests(root, table, date):
@@ -77,8 +81,12 @@ def main():
         else:
             print(f"{t}: identical ({len(da)} files)")
     ma, mb = manifest_counts(args.a, args.date), manifest_counts(args.b, args.date)
-    for m in (ma, mb):
-        m["outputs"] = {t: o for t, o in m["outputs"].items() if t not in only_one}
+    for part in ("inputs", "outputs"):
+        common = set(ma[part]) & set(mb[part])
+        for t in sorted(set(ma[part]) ^ set(mb[part])):
+            print(f"manifest {part[:-1]} {t}: only in one side; not compared")
+        for m in (ma, mb):
+            m[part] = {t: o for t, o in m[part].items() if t in common}
     if ma != mb:
         print(f"manifest counts DIFFERENT:\n  {json.dumps(ma)}\n  {json.dumps(mb)}")
         bad += 1
