@@ -13,8 +13,11 @@ use crate::error::{Error, Result};
 use crate::publish::Publisher;
 use crate::storage::{partition_path, Location};
 
+mod care;
 pub mod charts;
 pub mod data;
+pub mod format;
+mod headline;
 pub mod html;
 pub mod rows;
 
