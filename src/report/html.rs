@@ -257,7 +257,7 @@ header dt{font-weight:bold}header dd{margin:0 10px 0 0}\
 figure.spark{margin:4px 0 0}figure.spark svg{width:100%;max-width:240px;height:32px}\
 .scroll{overflow-x:auto;max-width:100%}\
 table{border-collapse:collapse;margin:8px 0 16px;font-size:0.85em}th,td{border:1px solid #ddd;padding:2px 8px}\
-td{text-align:right;font-variant-numeric:tabular-nums}td[data-field=text]{text-align:left;min-width:16em;max-width:32em}thead th{background:#f3f3f3}\
+table{overflow-wrap:normal}td{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td[data-field=text]{text-align:left;white-space:normal;min-width:16em;max-width:32em;overflow-wrap:anywhere}thead th{background:#f3f3f3}\
 tbody th{text-align:left;font-weight:normal}\
 figure{margin:8px 0}figure svg[role=img]{width:100%;height:auto;display:block}\
 details{margin:0 0 12px}summary{cursor:pointer;color:#3A6EA5;font-size:0.9em}\
