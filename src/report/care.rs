@@ -89,7 +89,11 @@ pub fn render(out: &mut String, d: &ReportData, care: &Care) {
         format::int(churn),
     );
 
-    let mut lanes = HtmlTable::new("care_lanes", &["lane"], &["shouts", "past_due", "churn_intent"]);
+    let mut lanes = HtmlTable::new(
+        "care_lanes",
+        &["lane"],
+        &["shouts", "past_due", "churn_intent"],
+    );
     for l in &care.lanes {
         lanes.row(
             &[&l.lane],
@@ -109,7 +113,11 @@ pub fn render(out: &mut String, d: &ReportData, care: &Care) {
         },
         Series {
             name: "due later".into(),
-            values: care.lanes.iter().map(|l| (l.shouts - l.past_due) as f64).collect(),
+            values: care
+                .lanes
+                .iter()
+                .map(|l| (l.shouts - l.past_due) as f64)
+                .collect(),
             color: charts::INK,
         },
     ];
@@ -168,7 +176,12 @@ pub fn render(out: &mut String, d: &ReportData, care: &Care) {
     section(
         out,
         "care-queue",
-        &format!("Care queue: {} shouts, {} past due", format::int(shouts), format::int(past_due)),
+        &format!(
+            "Care queue: {} shout{}, {} past due",
+            format::int(shouts),
+            if shouts == 1 { "" } else { "s" },
+            format::int(past_due)
+        ),
         "care_queue of D: shouts by lane (queue order) and by topic; past due = due_at before the end of D (day_start(D + 1), UTC), the time this report describes.",
         &body,
     );

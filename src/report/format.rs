@@ -209,10 +209,7 @@ mod tests {
 
     #[test]
     fn times_and_durations_read_naturally() {
-        assert_eq!(
-            time("2026-12-05T23:38:58.641Z"),
-            "2026-12-05 23:38:58 UTC"
-        );
+        assert_eq!(time("2026-12-05T23:38:58.641Z"), "2026-12-05 23:38:58 UTC");
         assert_eq!(time("not a time"), "not a time");
         let ms = duration_ms("2026-12-05T23:38:58.641Z", "2026-12-05T23:39:00.259Z");
         assert_eq!(ms, Some(1_618));

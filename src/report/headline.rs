@@ -55,13 +55,21 @@ fn ms(v: i64) -> Cell {
 fn spark(label: &str, points: &[(NaiveDate, Option<f64>)], show: impl Fn(f64) -> String) -> String {
     const W: f64 = 240.0;
     const H: f64 = 32.0;
-    let values: Vec<f64> = points.iter().filter_map(|p| p.1).filter(|v| v.is_finite()).collect();
+    let values: Vec<f64> = points
+        .iter()
+        .filter_map(|p| p.1)
+        .filter(|v| v.is_finite())
+        .collect();
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let n = points.len().max(2) - 1;
     let at = |i: usize, v: f64| {
         let x = 4.0 + (W - 8.0) * i as f64 / n as f64;
-        let y = if hi > lo { 4.0 + (H - 8.0) * (hi - v) / (hi - lo) } else { H / 2.0 };
+        let y = if hi > lo {
+            4.0 + (H - 8.0) * (hi - v) / (hi - lo)
+        } else {
+            H / 2.0
+        };
         (x, y)
     };
     let mut lines = String::new();
@@ -101,7 +109,9 @@ fn spark(label: &str, points: &[(NaiveDate, Option<f64>)], show: impl Fn(f64) ->
     let desc: Vec<String> = points
         .iter()
         .map(|(d, v)| {
-            let v = v.filter(|v| v.is_finite()).map_or("none".to_string(), &show);
+            let v = v
+                .filter(|v| v.is_finite())
+                .map_or("none".to_string(), &show);
             format!("{}: {v}", format::short_date(*d))
         })
         .collect();
@@ -151,15 +161,23 @@ pub fn render(out: &mut String, d: &ReportData) {
         versus(p),
         fig("previous_scored", before.map(Cell::int)),
         change_int("change", scored, before),
-        spark("Accounts scored", &trend(&|r| r.accounts().map(|n| n as f64)), int_show),
+        spark(
+            "Accounts scored",
+            &trend(&|r| r.accounts().map(|n| n as f64)),
+            int_show
+        ),
     );
     card(&mut band, "accounts", "Accounts scored", &body);
 
     // tiers and movements
     let mut tiers = String::from("<ul>");
     for tier in TIERS {
-        let now = today.and_then(|r| r.tiers.as_ref()).map(|t| t.get(tier).copied().unwrap_or(0) as i64);
-        let was = p.and_then(|r| r.tiers.as_ref()).map(|t| t.get(tier).copied().unwrap_or(0) as i64);
+        let now = today
+            .and_then(|r| r.tiers.as_ref())
+            .map(|t| t.get(tier).copied().unwrap_or(0) as i64);
+        let was = p
+            .and_then(|r| r.tiers.as_ref())
+            .map(|t| t.get(tier).copied().unwrap_or(0) as i64);
         let _ = write!(
             tiers,
             "<li><span class=\"sw sw-{tier}\"></span>{tier} {} ({})</li>",
@@ -169,9 +187,15 @@ pub fn render(out: &mut String, d: &ReportData) {
     }
     tiers.push_str("</ul><p>");
     let moves = today.and_then(|r| r.movements.as_ref());
-    for (i, (mv, label)) in [("up", "▲ up"), ("down", "▼ down"), ("new", "new"), ("gone", "gone"), ("same", "same")]
-        .into_iter()
-        .enumerate()
+    for (i, (mv, label)) in [
+        ("up", "▲ up"),
+        ("down", "▼ down"),
+        ("new", "new"),
+        ("gone", "gone"),
+        ("same", "same"),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let n = moves.map(|m| m.get(mv).copied().unwrap_or(0) as i64);
         let sep = if i > 0 { " · " } else { "" };
@@ -179,28 +203,43 @@ pub fn render(out: &mut String, d: &ReportData) {
     }
     tiers.push_str("</p>");
     let moved = |r: &DateRow| {
-        r.movements
-            .as_ref()
-            .map(|m| (m.get("up").copied().unwrap_or(0) + m.get("down").copied().unwrap_or(0)) as f64)
+        r.movements.as_ref().map(|m| {
+            (m.get("up").copied().unwrap_or(0) + m.get("down").copied().unwrap_or(0)) as f64
+        })
     };
     tiers += &spark("Accounts that changed tier", &trend(&moved), int_show);
-    card(&mut band, "tiers", "Tiers (change vs previous) and movements", &tiers);
+    card(
+        &mut band,
+        "tiers",
+        "Tiers (change vs previous) and movements",
+        &tiers,
+    );
 
     // NPS
-    let all = d.nps.iter().find(|r| r.dimension == "all" && r.dimension_value == "all");
+    let all = d
+        .nps
+        .iter()
+        .find(|r| r.dimension == "all" && r.dimension_value == "all");
     let ch = d.nps_change.as_ref();
     let significant = ch.and_then(|c| c.significant);
-    let verdict = match significant {
-        Some(true) => "<span class=\"bad\">significant</span>",
-        Some(false) => "<span class=\"ok\">not significant</span>",
-        None => "<span class=\"muted\">no baseline</span>",
+    let (class, verdict) = match significant {
+        Some(true) => ("bad", "significant"),
+        Some(false) => ("ok", "not significant"),
+        None => ("muted", "no baseline"),
     };
+    let verdict = significant.map(|v| Cell {
+        value: v.to_string(),
+        text: verdict.to_string(),
+    });
     let body = format!(
         "<p class=\"big\">{} <span class=\"muted\">±</span> {}</p>\
          <p>{} responses · vs baseline {}: {}</p>\
-         <p>change {} ± {}: {} {verdict}</p>{}",
+         <p>change {} ± {}: <span class=\"{class}\">{}</span></p>{}",
         fig("nps", all.map(|r| Cell::float(r.nps, 1))),
-        fig("margin_of_error_95", all.map(|r| Cell::float(r.margin_of_error_95, 1))),
+        fig(
+            "margin_of_error_95",
+            all.map(|r| Cell::float(r.margin_of_error_95, 1))
+        ),
         fig("responses", all.map(|r| Cell::int(r.responses))),
         fig(
             "baseline_date",
@@ -208,7 +247,10 @@ pub fn render(out: &mut String, d: &ReportData) {
                 .and_then(|b| NaiveDate::parse_from_str(b, "%Y-%m-%d").ok())
                 .map(Cell::date)
         ),
-        fig("nps_before", ch.and_then(|c| c.nps_before).map(|v| Cell::float(v, 1))),
+        fig(
+            "nps_before",
+            ch.and_then(|c| c.nps_before).map(|v| Cell::float(v, 1))
+        ),
         fig(
             "change",
             ch.and_then(|c| c.change).map(|v| Cell {
@@ -218,16 +260,23 @@ pub fn render(out: &mut String, d: &ReportData) {
         ),
         fig(
             "margin_of_error_95_change",
-            ch.and_then(|c| c.margin_of_error_95_change).map(|v| Cell::float(v, 1))
+            ch.and_then(|c| c.margin_of_error_95_change)
+                .map(|v| Cell::float(v, 1))
         ),
-        fig("significant", significant.map(Cell::boolean)),
+        match verdict {
+            Some(v) => fig("significant", Some(v)),
+            None => format!("{} no baseline", fig("significant", None)),
+        },
         spark("Overall NPS", &trend(&|r| r.nps), |v| format::dec(v, 1)),
     );
     card(&mut band, "nps", "Overall NPS ± 95 % margin", &body);
 
     // care queue
     if let Some(care) = &d.care {
-        let (shouts, late) = care.lanes.iter().fold((0, 0), |(n, l), x| (n + x.shouts, l + x.past_due));
+        let (shouts, late) = care
+            .lanes
+            .iter()
+            .fold((0, 0), |(n, l), x| (n + x.shouts, l + x.past_due));
         let churn: i64 = care.lanes.iter().map(|l| l.churn_intent).sum();
         let mut lanes = String::from("<ul>");
         for l in &care.lanes {
@@ -260,11 +309,19 @@ pub fn render(out: &mut String, d: &ReportData) {
     let mut table = HtmlTable::new(
         "headline_rejects",
         &["table"],
-        &["rejected", "reject_ratio", "max_reject_ratio", "within_gate"],
+        &[
+            "rejected",
+            "reject_ratio",
+            "max_reject_ratio",
+            "within_gate",
+        ],
     );
     let mut over = 0;
     for (name, st) in &m.inputs {
-        let limit = q.table(name).and_then(|t| t.max_reject_ratio).unwrap_or(q.max_reject_ratio);
+        let limit = q
+            .table(name)
+            .and_then(|t| t.max_reject_ratio)
+            .unwrap_or(q.max_reject_ratio);
         // rejected / rows_read from the counts: the manifest's ratio, read
         // back through serde_json, may be one ulp off
         let ratio = match st.rows_read {
@@ -296,9 +353,18 @@ pub fn render(out: &mut String, d: &ReportData) {
         fig("previous_rejected", was.map(Cell::int)),
         change_int("rejected_change", rejected, was),
         table.render(),
-        spark("Rejected rows", &trend(&|r| r.rejected().map(|n| n as f64)), int_show),
+        spark(
+            "Rejected rows",
+            &trend(&|r| r.rejected().map(|n| n as f64)),
+            int_show
+        ),
     );
-    card(&mut band, "rejects", "Rejected rows per input table vs the gate", &body);
+    card(
+        &mut band,
+        "rejects",
+        "Rejected rows per input table vs the gate",
+        &body,
+    );
 
     // the run
     let took = today.and_then(DateRow::duration_ms);
@@ -324,7 +390,16 @@ pub fn render(out: &mut String, d: &ReportData) {
     let mut trends = HtmlTable::new(
         "trends",
         &["date"],
-        &["status", "accounts", "moved", "nps", "shouts", "past_due", "rejected", "duration_ms"],
+        &[
+            "status",
+            "accounts",
+            "moved",
+            "nps",
+            "shouts",
+            "past_due",
+            "rejected",
+            "duration_ms",
+        ],
     );
     for r in &ran {
         let shouts = r.shouts();
@@ -343,8 +418,14 @@ pub fn render(out: &mut String, d: &ReportData) {
         );
     }
     let compared = match (p, ch.and_then(|c| c.baseline_snapshot_date.as_deref())) {
-        (Some(p), Some(b)) => format!("the previous committed date {} and, for NPS, the baseline {b}", p.date),
-        (Some(p), None) => format!("the previous committed date {} (NPS: no baseline committed)", p.date),
+        (Some(p), Some(b)) => format!(
+            "the previous committed date {} and, for NPS, the baseline {b}",
+            p.date
+        ),
+        (Some(p), None) => format!(
+            "the previous committed date {} (NPS: no baseline committed)",
+            p.date
+        ),
         (None, Some(b)) => format!("no previous committed date; NPS against the baseline {b}"),
         (None, None) => "no previous committed date and no NPS baseline".to_string(),
     };

@@ -131,7 +131,11 @@ impl HtmlTable {
 pub(super) fn figure(chart: Result<String, charts::ChartError>, title: &str, desc: &str) -> String {
     match chart {
         Ok(svg) => {
-            let alt = format!("<title>{}</title><desc>{}</desc>", escape(title), escape(desc));
+            let alt = format!(
+                "<title>{}</title><desc>{}</desc>",
+                escape(title),
+                escape(desc)
+            );
             let svg = match svg.find('>') {
                 Some(i) => format!("{}{alt}{}", &svg[..=i], &svg[i + 1..]),
                 None => svg,
@@ -250,7 +254,7 @@ header dt{font-weight:bold}header dd{margin:0 10px 0 0}\
 .kpi{border:1px solid #ccc;border-radius:6px;padding:8px 10px;background:#fafafa;min-width:0}\
 .kpi .big{font-size:1.6em;font-weight:bold;margin:0}.kpi p{margin:2px 0;font-size:0.85em}\
 .kpi ul{list-style:none;padding:0;margin:2px 0;font-size:0.85em;display:flex;flex-wrap:wrap;gap:2px 10px}\
-.kpi table{font-size:0.8em;margin:2px 0}\
+.kpi table{font-size:0.75em;margin:2px 0}.kpi th,.kpi td{padding:1px 4px}\
 .ok{color:#1a6b2f}.bad{color:#b00020;font-weight:bold}.muted{color:#777}\
 .sw{display:inline-block;width:10px;height:10px;margin-right:3px;border-radius:2px}\
 .sw-platinum{background:#4F6D8C}.sw-gold{background:#D4A017}.sw-silver{background:#A3ADB8}.sw-bronze{background:#B06A2C}\
@@ -306,7 +310,10 @@ fn tiers_over_time(out: &mut String, d: &ReportData) {
                 value: format!("{share:.2}"),
                 text: format::pct(share, 2),
             };
-            table.row(&[&date.to_string(), tier], &[Some(Cell::int(n as i64)), Some(share)]);
+            table.row(
+                &[&date.to_string(), tier],
+                &[Some(Cell::int(n as i64)), Some(share)],
+            );
         }
     }
     let title = "Accounts per tier";
@@ -315,7 +322,11 @@ fn tiers_over_time(out: &mut String, d: &ReportData) {
         committed.len(),
         d.dates.len()
     );
-    let chart = figure(charts::lines(title, &labels, &series, "accounts"), title, &desc);
+    let chart = figure(
+        charts::lines(title, &labels, &series, "accounts"),
+        title,
+        &desc,
+    );
     section(out, "tiers", &over_dates("Tiers over time, committed customer_tiers", committed.len(), d.dates.len()),
         "Accounts per tier of each committed customer_tiers partition (dates not committed are left out); share = accounts / all scored accounts of that date.",
         &(chart + &table.collapsed()));
@@ -329,7 +340,10 @@ fn histogram(out: &mut String, d: &ReportData) {
     let values: Vec<f64> = d.histogram.iter().map(|n| *n as f64).collect();
     let mut table = HtmlTable::new("value_score_histogram", &["from", "to"], &["accounts"]);
     for ((a, b), n) in bins.iter().zip(&d.histogram) {
-        table.row(&[&a.to_string(), &b.to_string()], &[Some(Cell::int(*n as i64))]);
+        table.row(
+            &[&a.to_string(), &b.to_string()],
+            &[Some(Cell::int(*n as i64))],
+        );
     }
     let title = "value_score distribution";
     let chart = figure(
@@ -381,7 +395,11 @@ fn nps(out: &mut String, nps: &[NpsRow]) {
         "NPS of {} groups on one axis from −100 to 100, each with its 95 % margin of error; tiers platinum to bronze; low-sample groups hollow and grey.",
         labels.len()
     );
-    let chart = figure(charts::error_bars(title, &labels, &values, &margins, &low), title, &desc);
+    let chart = figure(
+        charts::error_bars(title, &labels, &values, &margins, &low),
+        title,
+        &desc,
+    );
     section(out, "nps", "NPS by tier, segment, region, plan and channel",
         "nps_aggregates of D: NPS with its 95% margin of error (adjusted Wald) as a bar, every group on the same −100 … 100 axis; groups under min_responses are low_sample (grey, hollow).",
         &(chart + &table.collapsed()));
@@ -416,7 +434,11 @@ fn pulse(out: &mut String, pulse: &[PulseRow]) {
         "Mentions of {} platforms stacked by positive, neutral, negative and no sentiment.",
         labels.len()
     );
-    let chart = figure(charts::stacked_bars(title, &labels, &parts, "mentions"), title, &desc);
+    let chart = figure(
+        charts::stacked_bars(title, &labels, &parts, "mentions"),
+        title,
+        &desc,
+    );
     section(out, "social-pulse", "Social pulse per platform",
         "social_pulse of D: deduplicated valid mentions of the window by sentiment (no sentiment = mentions − with_sentiment); match_rate as a percentage.",
         &(chart + &table.collapsed()));

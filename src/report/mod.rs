@@ -19,6 +19,7 @@ pub mod data;
 pub mod format;
 mod headline;
 pub mod html;
+mod records;
 pub mod rows;
 
 /// The report's folder under the output.

@@ -365,7 +365,10 @@ mod tests {
                 "NPS",
                 error_bars("NPS", &two, &[10.0, -20.0], &[5.0, 8.0], &[false, true]).unwrap(),
             ),
-            ("Heat", heatmap("Heat", &tiers, &tiers, &counts, &[]).unwrap()),
+            (
+                "Heat",
+                heatmap("Heat", &tiers, &tiers, &counts, &[]).unwrap(),
+            ),
         ]
     }
 
