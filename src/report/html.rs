@@ -63,7 +63,7 @@ impl HtmlTable {
     }
 
     /// Rows so far.
-    pub(super) fn len(&self) -> usize {
+    pub(super) fn row_count(&self) -> usize {
         self.body.matches("</tr>").count()
     }
 
@@ -120,7 +120,7 @@ impl HtmlTable {
         format!(
             "<details><summary>The numbers: table {} ({} rows)</summary>\n{}</details>\n",
             self.name,
-            self.len(),
+            self.row_count(),
             self.render()
         )
     }
