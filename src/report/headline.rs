@@ -125,9 +125,9 @@ fn spark(label: &str, points: &[(NaiveDate, Option<f64>)], show: impl Fn(f64) ->
 }
 
 fn card(out: &mut String, kpi: &str, title: &str, body: &str) {
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<article class=\"kpi\" data-kpi=\"{kpi}\"><h3>{}</h3>{body}</article>\n",
+        "<article class=\"kpi\" data-kpi=\"{kpi}\"><h3>{}</h3>{body}</article>",
         escape(title)
     );
 }
@@ -408,7 +408,7 @@ pub fn render(out: &mut String, d: &ReportData) {
             &[
                 r.run.as_ref().map(|m| Cell::plain(m.status.as_str())),
                 r.accounts().map(|n| Cell::int(n as i64)),
-                moved(*r).map(|v| Cell::int(v as i64)),
+                moved(r).map(|v| Cell::int(v as i64)),
                 r.nps.map(|v| Cell::float(v, 1)),
                 shouts.map(|s| Cell::int(s.0)),
                 shouts.map(|s| Cell::int(s.1)),
