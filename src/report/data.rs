@@ -12,7 +12,10 @@ use chrono::{Days, NaiveDate};
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::prelude::SessionContext;
 
-use super::rows::{cell, cell_opt, decode, Columns, FromRow};
+use super::format::Cell;
+pub use super::records::{Care, CareLane, CareRow, CareTopic, NpsChange};
+use super::rows::{decode, Columns, FromRow};
+use crate::config::LANES;
 use crate::error::{Error, Result};
 use crate::manifest::{self, Manifest};
 use crate::publish::Publisher;
@@ -25,6 +28,10 @@ pub const TIERS: [&str; 4] = ["platinum", "gold", "silver", "bronze"];
 pub const BIN_WIDTH: f64 = 5.0;
 /// Bins over 0 … 100; the last one holds 100 too.
 pub const BINS: usize = 20;
+/// Shouts of the care queue listed in full, in queue order.
+pub const CARE_ROWS: i64 = 20;
+/// Characters of a shout's text the page shows; a longer text is cut.
+pub const TEXT_CHARS: i64 = 140;
 
 /// One report query: its file under `sql/report/` and its text.
 type Query = (&'static str, &'static str);
@@ -49,8 +56,24 @@ const TIER_MIGRATION: Query = (
     "tier_migration.sql",
     include_str!("../../sql/report/tier_migration.sql"),
 );
+const NPS_CHANGE_OVERALL: Query = (
+    "nps_change_overall.sql",
+    include_str!("../../sql/report/nps_change_overall.sql"),
+);
+const CARE_LANES: Query = (
+    "care_lanes.sql",
+    include_str!("../../sql/report/care_lanes.sql"),
+);
+const CARE_TOPICS: Query = (
+    "care_topics.sql",
+    include_str!("../../sql/report/care_topics.sql"),
+);
+const CARE_FIRST: Query = (
+    "care_first.sql",
+    include_str!("../../sql/report/care_first.sql"),
+);
 
-/// One date of the charts over time.
+/// One date of the charts over time (and the headline's previous date).
 #[derive(Debug, Clone)]
 pub struct DateRow {
     /// The snapshot date.
@@ -59,6 +82,41 @@ pub struct DateRow {
     pub run: Option<Manifest>,
     /// Accounts per tier of its committed `customer_tiers` (`None`: not committed).
     pub tiers: Option<BTreeMap<String, u64>>,
+    /// The overall NPS (`all`/`all`) of its committed `nps_aggregates`.
+    pub nps: Option<f64>,
+    /// Accounts per movement of its committed `tier_migration`.
+    pub movements: Option<BTreeMap<String, u64>>,
+    /// Its committed `care_queue` per lane, every lane of [`LANES`].
+    pub lanes: Option<Vec<CareLane>>,
+}
+
+impl DateRow {
+    /// Accounts scored: rows of its `customer_tiers`.
+    pub fn accounts(&self) -> Option<u64> {
+        self.tiers.as_ref().map(|t| t.values().sum())
+    }
+
+    /// Shouts queued and those past due when the date ended.
+    pub fn shouts(&self) -> Option<(i64, i64)> {
+        let lanes = self.lanes.as_ref()?;
+        Some(
+            lanes
+                .iter()
+                .fold((0, 0), |(n, late), l| (n + l.shouts, late + l.past_due)),
+        )
+    }
+
+    /// Rejected rows of its newest run, all input tables.
+    pub fn rejected(&self) -> Option<u64> {
+        let run = self.run.as_ref()?;
+        Some(run.inputs.values().map(|s| s.rejected).sum())
+    }
+
+    /// Milliseconds from start to end of its newest run.
+    pub fn duration_ms(&self) -> Option<i64> {
+        let run = self.run.as_ref()?;
+        super::format::duration_ms(&run.started_at, &run.finished_at)
+    }
 }
 
 /// One group of D's `nps_aggregates`, as published.
@@ -97,15 +155,15 @@ impl NpsRow {
     ];
 
     /// The cells of [`NpsRow::FIELDS`], as the page prints them.
-    pub fn cells(&self) -> Vec<Option<String>> {
+    pub fn cells(&self) -> Vec<Option<Cell>> {
         vec![
-            cell(self.responses),
-            cell(self.promoters),
-            cell(self.passives),
-            cell(self.detractors),
-            cell(self.nps),
-            cell(self.margin_of_error_95),
-            cell(self.low_sample),
+            Some(Cell::int(self.responses)),
+            Some(Cell::int(self.promoters)),
+            Some(Cell::int(self.passives)),
+            Some(Cell::int(self.detractors)),
+            Some(Cell::float(self.nps, 1)),
+            Some(Cell::float(self.margin_of_error_95, 1)),
+            Some(Cell::boolean(self.low_sample)),
         ]
     }
 }
@@ -171,18 +229,18 @@ impl PulseRow {
     ];
 
     /// The cells of [`PulseRow::FIELDS`], as the page prints them.
-    pub fn cells(&self) -> Vec<Option<String>> {
+    pub fn cells(&self) -> Vec<Option<Cell>> {
         vec![
-            cell(self.mentions),
-            cell(self.with_sentiment),
-            cell(self.positive),
-            cell(self.neutral),
-            cell(self.negative),
-            cell(self.unique_authors),
-            cell(self.matched_mentions),
-            cell(self.match_rate),
-            cell_opt(self.avg_sentiment),
-            cell_opt(self.social_nps),
+            Some(Cell::int(self.mentions)),
+            Some(Cell::int(self.with_sentiment)),
+            Some(Cell::int(self.positive)),
+            Some(Cell::int(self.neutral)),
+            Some(Cell::int(self.negative)),
+            Some(Cell::int(self.unique_authors)),
+            Some(Cell::int(self.matched_mentions)),
+            Some(Cell::ratio(self.match_rate, 1)),
+            self.avg_sentiment.map(|v| Cell::float(v, 2)),
+            self.social_nps.map(|v| Cell::float(v, 1)),
         ]
     }
 }
@@ -269,6 +327,13 @@ pub struct ReportData {
     pub manifest: Manifest,
     /// D−days+1 … D, oldest first.
     pub dates: Vec<DateRow>,
+    /// P, the previous committed date D's run compared with (manifest
+    /// `previous_snapshot_date`), when there is one.
+    pub previous: Option<DateRow>,
+    /// The overall row of D's `nps_changes`, when committed.
+    pub nps_change: Option<NpsChange>,
+    /// D's `care_queue`, when committed.
+    pub care: Option<Care>,
     /// Accounts of D per value_score bin (`BINS` bins of `BIN_WIDTH`).
     pub histogram: Vec<u64>,
     /// D's `nps_aggregates`, as published.
@@ -325,26 +390,16 @@ pub async fn gather(
         } else {
             manifest::newest(out, d).await?
         };
-        let tiers = if publisher
-            .is_table_committed(Output::CustomerTiers.name(), d)
-            .await?
-        {
-            let counts: Vec<TierCount> = q.rows(Output::CustomerTiers, d, TIER_COUNTS).await?;
-            Some(
-                counts
-                    .into_iter()
-                    .map(|c| (c.tier, c.accounts as u64))
-                    .collect(),
-            )
-        } else {
-            None
-        };
-        dates.push(DateRow {
-            date: d,
-            run,
-            tiers,
-        });
+        dates.push(q.date_row(d, run).await?);
     }
+    let previous = match manifest
+        .previous_snapshot_date
+        .as_deref()
+        .and_then(|p| NaiveDate::parse_from_str(p, "%Y-%m-%d").ok())
+    {
+        Some(p) => Some(q.date_row(p, manifest::newest(out, p).await?).await?),
+        None => None,
+    };
     let bins: Vec<Bin> = q.rows(Output::CustomerTiers, date, VALUE_HISTOGRAM).await?;
     let mut histogram = vec![0; BINS];
     for b in bins {
@@ -354,23 +409,41 @@ pub async fn gather(
     let nps = q.rows(Output::NpsAggregates, date, NPS_AGGREGATES).await?;
     let pulse = q.rows(Output::SocialPulse, date, SOCIAL_PULSE).await?;
     // a date committed before tier_migration existed has no such table
-    let migration = if publisher
-        .is_table_committed(Output::TierMigration.name(), date)
-        .await?
-    {
-        let rows: Vec<MigrationRow> = q.rows(Output::TierMigration, date, TIER_MIGRATION).await?;
-        Some(rows).filter(|r| !r.is_empty())
-    } else {
-        None
+    let migration = match q.committed(Output::TierMigration, date).await? {
+        true => {
+            let rows: Vec<MigrationRow> =
+                q.rows(Output::TierMigration, date, TIER_MIGRATION).await?;
+            Some(rows).filter(|r| !r.is_empty())
+        }
+        false => None,
     };
+    let nps_change = match q.committed(Output::NpsChanges, date).await? {
+        true => {
+            let rows: Vec<NpsChange> = q.rows(Output::NpsChanges, date, NPS_CHANGE_OVERALL).await?;
+            rows.into_iter().next()
+        }
+        false => None,
+    };
+    let care = match q.committed(Output::CareQueue, date).await? {
+        true => Some(Care {
+            lanes: q.lanes(date).await?,
+            topics: q.rows(Output::CareQueue, date, CARE_TOPICS).await?,
+            first: q.rows(Output::CareQueue, date, CARE_FIRST).await?,
+        }),
+        false => None,
+    };
+    // §circle (issue #23): D's social_circle / circle_prospects are read here.
     Ok(ReportData {
         date,
         manifest,
         dates,
+        previous,
         histogram,
         nps,
+        nps_change,
         pulse,
         migration,
+        care,
     })
 }
 
@@ -381,6 +454,90 @@ struct Queries<'a> {
 }
 
 impl Queries<'_> {
+    async fn committed(&self, table: Output, date: NaiveDate) -> Result<bool> {
+        self.publisher.is_table_committed(table.name(), date).await
+    }
+
+    /// What the charts over time show of `date`, whose newest run is `run`.
+    async fn date_row(&self, date: NaiveDate, run: Option<Manifest>) -> Result<DateRow> {
+        let tiers = match self.committed(Output::CustomerTiers, date).await? {
+            true => {
+                let counts: Vec<TierCount> =
+                    self.rows(Output::CustomerTiers, date, TIER_COUNTS).await?;
+                Some(
+                    counts
+                        .into_iter()
+                        .map(|c| (c.tier, c.accounts as u64))
+                        .collect(),
+                )
+            }
+            false => None,
+        };
+        let nps = match self.committed(Output::NpsAggregates, date).await? {
+            true => {
+                let rows: Vec<NpsRow> = self
+                    .rows(Output::NpsAggregates, date, NPS_AGGREGATES)
+                    .await?;
+                rows.iter()
+                    .find(|r| r.dimension == "all" && r.dimension_value == "all")
+                    .map(|r| r.nps)
+            }
+            false => None,
+        };
+        let movements = match self.committed(Output::TierMigration, date).await? {
+            true => {
+                let rows: Vec<MigrationRow> = self
+                    .rows(Output::TierMigration, date, TIER_MIGRATION)
+                    .await?;
+                let mut by: BTreeMap<String, u64> = BTreeMap::new();
+                for r in rows {
+                    *by.entry(r.movement).or_default() += r.accounts.max(0) as u64;
+                }
+                Some(by)
+            }
+            false => None,
+        };
+        let lanes = match self.committed(Output::CareQueue, date).await? {
+            true => Some(self.lanes(date).await?),
+            false => None,
+        };
+        Ok(DateRow {
+            date,
+            run,
+            tiers,
+            nps,
+            movements,
+            lanes,
+        })
+    }
+
+    /// Every lane of the committed `care_queue` of `date`, in queue order.
+    async fn lanes(&self, date: NaiveDate) -> Result<Vec<CareLane>> {
+        let found: Vec<CareLane> = self.rows(Output::CareQueue, date, CARE_LANES).await?;
+        let mut lanes: Vec<CareLane> = LANES
+            .iter()
+            .map(|lane| {
+                found
+                    .iter()
+                    .find(|l| l.lane == *lane)
+                    .cloned()
+                    .unwrap_or(CareLane {
+                        lane: lane.to_string(),
+                        shouts: 0,
+                        past_due: 0,
+                        churn_intent: 0,
+                    })
+            })
+            .collect();
+        // a lane this version does not know still counts
+        lanes.extend(
+            found
+                .into_iter()
+                .filter(|l| !LANES.contains(&l.lane.as_str())),
+        );
+        Ok(lanes)
+    }
+
     /// Run `query` over partition `date` of the published `table`,
     /// registered as `t`, and decode its rows.
     async fn rows<T: FromRow>(
@@ -401,7 +558,7 @@ impl Queries<'_> {
             .ctx
             .sql(sql)
             .await
-            .and_then(|df| df.with_param_values(params()))
+            .and_then(|df| df.with_param_values(params(date)))
             .map_err(err)?
             .collect()
             .await
@@ -410,12 +567,23 @@ impl Queries<'_> {
     }
 }
 
-/// The bound parameters of the report's queries.
-fn params() -> ParamValues {
+/// The bound parameters of the report's queries over partition `date`:
+/// `$day_end` is day_start(date + 1), the end of the date (UTC).
+fn params(date: NaiveDate) -> ParamValues {
+    let day_end = date
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp_micros());
     ParamValues::Map(
         [
             ("bin_width", ScalarValue::Float64(Some(BIN_WIDTH))),
             ("last_bin", ScalarValue::Int64(Some(BINS as i64 - 1))),
+            (
+                "day_end",
+                ScalarValue::TimestampMicrosecond(day_end, Some("UTC".into())),
+            ),
+            ("text_chars", ScalarValue::Int64(Some(TEXT_CHARS))),
+            ("first_rows", ScalarValue::Int64(Some(CARE_ROWS))),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.into()))

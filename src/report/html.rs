@@ -1,14 +1,17 @@
 //! The report page: one self-contained HTML document (inline CSS and SVG,
-//! no script, no request: its Content-Security-Policy forbids any). Every
-//! number is printed in a table next to its chart, each row and cell marked
-//! with `data-` attributes (docs/report.md), so a person reads it and a test
-//! compares it with the published outputs.
+//! no script, no request: its Content-Security-Policy forbids any). The
+//! night's headline comes first ([`super::headline`]), then one section per
+//! output. Every number is printed for people ([`super::format`]) in a
+//! table collapsed under its chart, each row, cell and headline figure
+//! marked with `data-` attributes holding the exact value (docs/report.md),
+//! so a person reads it and a test compares it with the published outputs.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::charts::{self, Rgb, Series};
 use super::data::{MigrationRow, NpsRow, PulseRow, ReportData, BINS, BIN_WIDTH, TIERS};
+use super::format::{self, Cell};
 use crate::tables::Output;
 
 /// Mentions without a sentiment, lighter than the neutral ones.
@@ -34,8 +37,9 @@ pub fn escape(text: &str) -> String {
 }
 
 /// A table of the page: `data-table` names it, each row carries its keys as
-/// `data-<key>` attributes and each cell its column as `data-field`.
-struct HtmlTable {
+/// `data-<key>` attributes and each cell its column as `data-field` and its
+/// exact value as `data-value`.
+pub(super) struct HtmlTable {
     name: &'static str,
     keys: Vec<&'static str>,
     fields: Vec<String>,
@@ -43,7 +47,7 @@ struct HtmlTable {
 }
 
 impl HtmlTable {
-    fn new(name: &'static str, keys: &[&'static str], fields: &[&str]) -> HtmlTable {
+    pub(super) fn new(name: &'static str, keys: &[&'static str], fields: &[&str]) -> HtmlTable {
         HtmlTable {
             name,
             keys: keys.to_vec(),
@@ -54,12 +58,17 @@ impl HtmlTable {
 
     /// One row: key values, then one optional value per field (`None` = null,
     /// shown as an en dash).
-    fn row(&mut self, keys: &[&str], values: &[Option<String>]) {
+    pub(super) fn row(&mut self, keys: &[&str], values: &[Option<Cell>]) {
         self.row_with(keys, values, "");
     }
 
+    /// Rows so far.
+    pub(super) fn row_count(&self) -> usize {
+        self.body.matches("</tr>").count()
+    }
+
     /// A row with more attributes (` data-low-sample="true"`).
-    fn row_with(&mut self, keys: &[&str], values: &[Option<String>], extra: &str) {
+    pub(super) fn row_with(&mut self, keys: &[&str], values: &[Option<Cell>], extra: &str) {
         let attrs: String = self
             .keys
             .iter()
@@ -73,7 +82,12 @@ impl HtmlTable {
         for (f, v) in self.fields.iter().zip(values) {
             match v {
                 Some(v) => {
-                    let _ = write!(self.body, "<td data-field=\"{f}\">{}</td>", escape(v));
+                    let _ = write!(
+                        self.body,
+                        "<td data-field=\"{f}\" data-value=\"{}\">{}</td>",
+                        escape(&v.value),
+                        escape(&v.text)
+                    );
                 }
                 None => {
                     let _ = write!(
@@ -86,7 +100,8 @@ impl HtmlTable {
         self.body.push_str("</tr>\n");
     }
 
-    fn render(&self) -> String {
+    /// The table in a box that scrolls sideways when it is wider than the page.
+    pub(super) fn render(&self) -> String {
         let head: String = self
             .keys
             .iter()
@@ -95,16 +110,38 @@ impl HtmlTable {
             .map(|h| format!("<th scope=\"col\">{}</th>", escape(&h)))
             .collect();
         format!(
-            "<table data-table=\"{}\"><thead><tr>{head}</tr></thead><tbody>\n{}</tbody></table>\n",
+            "<div class=\"scroll\"><table data-table=\"{}\"><thead><tr>{head}</tr></thead><tbody>\n{}</tbody></table></div>\n",
             self.name, self.body
+        )
+    }
+
+    /// The table collapsed in a `<details>`, as it follows its chart.
+    pub(super) fn collapsed(&self) -> String {
+        format!(
+            "<details><summary>The numbers: table {} ({} rows)</summary>\n{}</details>\n",
+            self.name,
+            self.row_count(),
+            self.render()
         )
     }
 }
 
-/// A chart, or the reason it could not be drawn (the numbers stay in the table).
-fn figure(chart: Result<String, charts::ChartError>) -> String {
+/// A chart with its text alternative (`<title>`, `<desc>` inside the SVG),
+/// or the reason it could not be drawn (the numbers stay in the table).
+pub(super) fn figure(chart: Result<String, charts::ChartError>, title: &str, desc: &str) -> String {
     match chart {
-        Ok(svg) => format!("<figure>{svg}</figure>\n"),
+        Ok(svg) => {
+            let alt = format!(
+                "<title>{}</title><desc>{}</desc>",
+                escape(title),
+                escape(desc)
+            );
+            let svg = match svg.find('>') {
+                Some(i) => format!("{}{alt}{}", &svg[..=i], &svg[i + 1..]),
+                None => svg,
+            };
+            format!("<figure>{svg}</figure>\n")
+        }
         Err(e) => format!(
             "<p class=\"note\">chart not drawn: {}</p>\n",
             escape(&e.to_string())
@@ -112,7 +149,7 @@ fn figure(chart: Result<String, charts::ChartError>) -> String {
     }
 }
 
-fn section(out: &mut String, id: &str, title: &str, intro: &str, body: &str) {
+pub(super) fn section(out: &mut String, id: &str, title: &str, intro: &str, body: &str) {
     let _ = write!(
         out,
         "<section id=\"{id}\"><h2>{}</h2><p class=\"note\">{}</p>\n{body}</section>\n",
@@ -121,7 +158,7 @@ fn section(out: &mut String, id: &str, title: &str, intro: &str, body: &str) {
     );
 }
 
-fn tier_color(tier: &str) -> Rgb {
+pub(super) fn tier_color(tier: &str) -> Rgb {
     match tier {
         "platinum" => charts::PLATINUM,
         "gold" => charts::GOLD,
@@ -137,29 +174,44 @@ pub fn render(d: &ReportData) -> String {
     let mut body = String::new();
     let _ = write!(
         body,
-        "<header><h1>pulsetier run report</h1><dl>\
-         <dt>snapshot_date</dt><dd data-field=\"snapshot_date\">{}</dd>\
+        "<header><h1>pulsetier run report · {}</h1><dl>\
+         <dt>snapshot_date</dt><dd data-field=\"snapshot_date\" data-value=\"{}\">{}</dd>\
          <dt>run</dt><dd data-field=\"run_id\">{}</dd>\
          <dt>status</dt><dd data-field=\"status\">{}</dd>\
-         <dt>started</dt><dd>{}</dd><dt>finished</dt><dd>{}</dd>\
+         <dt>started</dt><dd data-field=\"started_at\" data-value=\"{}\">{}</dd>\
+         <dt>finished</dt><dd data-field=\"finished_at\" data-value=\"{}\">{}</dd>\
          <dt>engine</dt><dd>{}</dd><dt>pulsetier</dt><dd>{}</dd>\
          <dt>compared with</dt><dd>previous {} · NPS baseline {}</dd></dl></header>",
+        format::long_date(d.date),
         d.date,
+        format::long_date(d.date),
         escape(&m.run_id),
         m.status.as_str(),
         escape(&m.started_at),
+        escape(&format::time(&m.started_at)),
         escape(&m.finished_at),
+        escape(&format::time(&m.finished_at)),
         escape(&m.engine),
         escape(&m.pulsetier_version),
         m.previous_snapshot_date.as_deref().unwrap_or("none"),
         m.baseline_snapshot_date.as_deref().unwrap_or("none"),
     );
     body.push('\n');
+    super::headline::render(&mut body, d);
+    body.push_str("<main>\n");
+    if let Some(care) = &d.care {
+        super::care::render(&mut body, d, care);
+    }
+    // §circle (issue #23): the social_circle / circle_prospects section goes
+    // here, after the care queue and before the tables of the night.
     let mut outputs = HtmlTable::new("outputs", &["output"], &["rows", "files"]);
     for (table, o) in &m.outputs {
         outputs.row(
             &[table],
-            &[Some(o.rows.to_string()), Some(o.files.len().to_string())],
+            &[
+                Some(Cell::int(o.rows as i64)),
+                Some(Cell::int(o.files.len() as i64)),
+            ],
         );
     }
     section(
@@ -170,32 +222,58 @@ pub fn render(d: &ReportData) -> String {
         &outputs.render(),
     );
     tiers_over_time(&mut body, d);
+    if let Some(t) = &d.migration {
+        migration(&mut body, t);
+    }
     histogram(&mut body, d);
     nps(&mut body, &d.nps);
     pulse(&mut body, &d.pulse);
     rejects(&mut body, d);
     timings(&mut body, d);
-    if let Some(t) = &d.migration {
-        migration(&mut body, t);
-    }
+    body.push_str("</main>\n");
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>pulsetier report {date}</title><style>{CSS}</style></head>\n\
          <body data-snapshot-date=\"{date}\">\n{body}<footer><p class=\"note\">Every number on this page is read from the \
-         published partitions and the run manifests under the output; nothing is recomputed from the inputs.</p></footer>\n\
+         published partitions and the run manifests under the output; nothing is recomputed from the inputs. \
+         Numbers are rounded for reading; each one's exact value is in its data-value attribute.</p></footer>\n\
          </body></html>\n",
         date = d.date
     )
 }
 
-const CSS: &str = "body{font-family:sans-serif;margin:24px auto;max-width:1200px;color:#222}\
-h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:2em}\
-dl{display:grid;grid-template-columns:max-content auto;gap:2px 16px}dt{font-weight:bold}dd{margin:0}\
+const CSS: &str = "*{box-sizing:border-box}\
+body{font-family:sans-serif;margin:0 auto;padding:12px 16px;max-width:1200px;color:#222;overflow-wrap:anywhere}\
+h1{font-size:1.4em;margin:4px 0}h2{font-size:1.2em;border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:1.6em}\
+h3{font-size:0.95em;margin:0 0 4px;color:#444}\
+header dl{display:flex;flex-wrap:wrap;gap:2px 6px;margin:4px 0 8px;font-size:0.85em;color:#555}\
+header dt{font-weight:bold}header dd{margin:0 10px 0 0}\
+.band{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:10px;margin:8px 0}\
+.kpi{border:1px solid #ccc;border-radius:6px;padding:8px 10px;background:#fafafa;min-width:0}\
+.kpi .big{font-size:1.6em;font-weight:bold;margin:0}.kpi p{margin:2px 0;font-size:0.85em}\
+.kpi ul{list-style:none;padding:0;margin:2px 0;font-size:0.85em;display:flex;flex-wrap:wrap;gap:2px 10px}\
+.kpi table{font-size:0.75em;margin:2px 0}.kpi th,.kpi td{padding:1px 4px}\
+.ok{color:#1a6b2f}.bad{color:#b00020;font-weight:bold}.muted{color:#777}\
+.sw{display:inline-block;width:10px;height:10px;margin-right:3px;border-radius:2px}\
+.sw-platinum{background:#4F6D8C}.sw-gold{background:#D4A017}.sw-silver{background:#A3ADB8}.sw-bronze{background:#B06A2C}\
+figure.spark{margin:4px 0 0}figure.spark svg{width:100%;max-width:240px;height:32px}\
+.scroll{overflow-x:auto;max-width:100%}\
 table{border-collapse:collapse;margin:8px 0 16px;font-size:0.85em}th,td{border:1px solid #ddd;padding:2px 8px}\
-td{text-align:right;font-variant-numeric:tabular-nums}thead th{background:#f3f3f3}tbody th{text-align:left;font-weight:normal}\
-figure{margin:8px 0}svg[role=img]{max-width:100%;height:auto}.note{color:#555;font-size:0.9em}tr[data-low-sample=\"true\"] td{color:#999}";
+table{overflow-wrap:normal}td{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td[data-field=text]{text-align:left;white-space:normal;min-width:16em;max-width:32em;overflow-wrap:anywhere}thead th{background:#f3f3f3}\
+tbody th{text-align:left;font-weight:normal}\
+figure{margin:8px 0}figure svg[role=img]{width:100%;height:auto;display:block}\
+details{margin:0 0 12px}summary{cursor:pointer;color:#3A6EA5;font-size:0.9em}\
+.note{color:#555;font-size:0.9em}tr[data-low-sample=\"true\"] td{color:#999}tr[data-past-due=\"true\"] td[data-field=due_at]{color:#b00020}\
+@media print{body{max-width:none;padding:0;font-size:10pt}.band{grid-template-columns:repeat(3,1fr)}\
+figure,.kpi,tr,header{break-inside:avoid;page-break-inside:avoid}h2{break-after:avoid;page-break-after:avoid}\
+section{break-before:auto}.scroll{overflow:visible}summary{color:#222}figure svg[role=img]{max-height:24cm}}";
+
+/// Section heading over dates: how many of the window's dates had something.
+fn over_dates(what: &str, found: usize, window: usize) -> String {
+    format!("{what}: {found} of the last {window} dates found")
+}
 
 fn tiers_over_time(out: &mut String, d: &ReportData) {
     let committed: Vec<_> = d
@@ -205,7 +283,7 @@ fn tiers_over_time(out: &mut String, d: &ReportData) {
         .collect();
     let labels: Vec<String> = committed
         .iter()
-        .map(|(date, _)| date.format("%m-%d").to_string())
+        .map(|(date, _)| format::short_date(*date))
         .collect();
     let series: Vec<Series> = TIERS
         .iter()
@@ -228,21 +306,30 @@ fn tiers_over_time(out: &mut String, d: &ReportData) {
             } else {
                 100.0 * n as f64 / total as f64
             };
+            let share = Cell {
+                value: format!("{share:.2}"),
+                text: format::pct(share, 2),
+            };
             table.row(
                 &[&date.to_string(), tier],
-                &[Some(n.to_string()), Some(format!("{share:.2}"))],
+                &[Some(Cell::int(n as i64)), Some(share)],
             );
         }
     }
-    let chart = figure(charts::lines(
-        "Accounts per tier",
-        &labels,
-        &series,
-        "accounts",
-    ));
-    section(out, "tiers", &format!("Tiers over the last {} dates", d.dates.len()),
+    let title = "Accounts per tier";
+    let desc = format!(
+        "One line per tier, platinum to bronze, over the {} committed dates of the last {}.",
+        committed.len(),
+        d.dates.len()
+    );
+    let chart = figure(
+        charts::lines(title, &labels, &series, "accounts"),
+        title,
+        &desc,
+    );
+    section(out, "tiers", &over_dates("Tiers over time, committed customer_tiers", committed.len(), d.dates.len()),
         "Accounts per tier of each committed customer_tiers partition (dates not committed are left out); share = accounts / all scored accounts of that date.",
-        &(chart + &table.render()));
+        &(chart + &table.collapsed()));
 }
 
 fn histogram(out: &mut String, d: &ReportData) {
@@ -253,41 +340,49 @@ fn histogram(out: &mut String, d: &ReportData) {
     let values: Vec<f64> = d.histogram.iter().map(|n| *n as f64).collect();
     let mut table = HtmlTable::new("value_score_histogram", &["from", "to"], &["accounts"]);
     for ((a, b), n) in bins.iter().zip(&d.histogram) {
-        table.row(&[&a.to_string(), &b.to_string()], &[Some(n.to_string())]);
+        table.row(
+            &[&a.to_string(), &b.to_string()],
+            &[Some(Cell::int(*n as i64))],
+        );
     }
-    let chart = figure(charts::bars(
-        "value_score distribution",
-        &labels,
-        &values,
-        "value_score",
-        "accounts",
-    ));
+    let title = "value_score distribution";
+    let chart = figure(
+        charts::bars(title, &labels, &values, "value_score", "accounts"),
+        title,
+        "Accounts of D per value_score bin of width 5, from 0 to 100.",
+    );
     section(out, "value-score", "value_score distribution",
         &format!("Accounts of customer_tiers on D per value_score bin [from, to); the last bin also holds {}.", BINS as f64 * BIN_WIDTH),
-        &(chart + &table.render()));
+        &(chart + &table.collapsed()));
+}
+
+/// The groups of one dimension in the order the report lists them: tiers
+/// platinum → bronze (then anything else), other dimensions as published.
+fn ordered<'a>(dim: &str, rows: Vec<&'a NpsRow>) -> Vec<&'a NpsRow> {
+    if dim != "tier" {
+        return rows;
+    }
+    let rank = |v: &str| TIERS.iter().position(|t| *t == v).unwrap_or(TIERS.len());
+    let mut rows = rows;
+    rows.sort_by_key(|r| rank(&r.dimension_value));
+    rows
 }
 
 fn nps(out: &mut String, nps: &[NpsRow]) {
     let name = Output::NpsAggregates.name();
     let mut table = HtmlTable::new(name, &["dimension", "dimension-value"], &NpsRow::FIELDS);
-    let mut charts_html = String::new();
+    let (mut labels, mut values, mut margins, mut low) = (vec![], vec![], vec![], vec![]);
     for dim in DIMENSIONS {
-        let rows: Vec<&NpsRow> = nps.iter().filter(|r| r.dimension == dim).collect();
-        if rows.is_empty() {
-            continue;
-        }
-        let labels: Vec<String> = rows.iter().map(|r| r.dimension_value.clone()).collect();
-        let values: Vec<f64> = rows.iter().map(|r| r.nps).collect();
-        let margins: Vec<f64> = rows.iter().map(|r| r.margin_of_error_95).collect();
-        let low: Vec<bool> = rows.iter().map(|r| r.low_sample).collect();
-        charts_html += &figure(charts::error_bars(
-            &format!("NPS by {dim}"),
-            &labels,
-            &values,
-            &margins,
-            &low,
-        ));
+        let rows = ordered(dim, nps.iter().filter(|r| r.dimension == dim).collect());
         for r in rows {
+            labels.push(if dim == "all" {
+                "all".to_string()
+            } else {
+                format!("{dim} · {}", r.dimension_value)
+            });
+            values.push(r.nps);
+            margins.push(r.margin_of_error_95);
+            low.push(r.low_sample);
             table.row_with(
                 &[dim, &r.dimension_value],
                 &r.cells(),
@@ -295,10 +390,19 @@ fn nps(out: &mut String, nps: &[NpsRow]) {
             );
         }
     }
-    let body = charts_html + &table.render();
+    let title = "NPS by group";
+    let desc = format!(
+        "NPS of {} groups on one axis from −100 to 100, each with its 95 % margin of error; tiers platinum to bronze; low-sample groups hollow and grey.",
+        labels.len()
+    );
+    let chart = figure(
+        charts::error_bars(title, &labels, &values, &margins, &low),
+        title,
+        &desc,
+    );
     section(out, "nps", "NPS by tier, segment, region, plan and channel",
-        "nps_aggregates of D: NPS with its 95% margin of error (adjusted Wald) as a bar; groups under min_responses are low_sample (grey, hollow).",
-        &body);
+        "nps_aggregates of D: NPS with its 95% margin of error (adjusted Wald) as a bar, every group on the same −100 … 100 axis; groups under min_responses are low_sample (grey, hollow).",
+        &(chart + &table.collapsed()));
 }
 
 fn pulse(out: &mut String, pulse: &[PulseRow]) {
@@ -325,15 +429,19 @@ fn pulse(out: &mut String, pulse: &[PulseRow]) {
             r.mentions - r.with_sentiment
         }),
     ];
-    let chart = figure(charts::stacked_bars(
-        "Mentions per platform",
-        &labels,
-        &parts,
-        "mentions",
-    ));
+    let title = "Mentions per platform";
+    let desc = format!(
+        "Mentions of {} platforms stacked by positive, neutral, negative and no sentiment.",
+        labels.len()
+    );
+    let chart = figure(
+        charts::stacked_bars(title, &labels, &parts, "mentions"),
+        title,
+        &desc,
+    );
     section(out, "social-pulse", "Social pulse per platform",
-        "social_pulse of D: deduplicated valid mentions of the window by sentiment (no sentiment = mentions − with_sentiment).",
-        &(chart + &table.render()));
+        "social_pulse of D: deduplicated valid mentions of the window by sentiment (no sentiment = mentions − with_sentiment); match_rate as a percentage.",
+        &(chart + &table.collapsed()));
 }
 
 fn rejects(out: &mut String, d: &ReportData) {
@@ -342,73 +450,95 @@ fn rejects(out: &mut String, d: &ReportData) {
         &["date", "table", "reason"],
         &["rows", "run_id", "status"],
     );
-    let mut per_table: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let runs: Vec<_> = d
         .dates
         .iter()
         .filter_map(|r| r.run.as_ref().map(|m| (r.date, m)))
         .collect();
+    let mut per_table: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for (i, (date, m)) in runs.iter().enumerate() {
         for (table_name, stats) in &m.inputs {
             per_table
                 .entry(table_name.clone())
-                .or_insert_with(|| vec![0.0; runs.len()])[i] = stats.rejected as f64;
+                .or_insert_with(|| vec![f64::NAN; runs.len()])[i] = 100.0 * stats.reject_ratio;
             for (reason, n) in &stats.rejected_by_reason {
                 table.row(
                     &[&date.to_string(), table_name, reason],
                     &[
-                        Some(n.to_string()),
-                        Some(m.run_id.clone()),
-                        Some(m.status.as_str().to_string()),
+                        Some(Cell::int(*n as i64)),
+                        Some(Cell::plain(&m.run_id)),
+                        Some(Cell::plain(m.status.as_str())),
                     ],
                 );
             }
         }
     }
-    let palette = [
-        charts::PLATINUM,
-        charts::GOLD,
-        charts::SILVER,
-        charts::BRONZE,
-    ];
-    let parts: Vec<Series> = per_table
+    let series: Vec<Series> = per_table
         .into_iter()
         .enumerate()
         .map(|(i, (name, values))| Series {
             name,
             values,
-            color: palette[i % palette.len()],
+            color: charts::TABLE_COLORS[i % charts::TABLE_COLORS.len()],
         })
         .collect();
     let labels: Vec<String> = runs
         .iter()
-        .map(|(date, _)| date.format("%m-%d").to_string())
+        .map(|(date, _)| format::short_date(*date))
         .collect();
-    let chart = figure(charts::stacked_bars(
-        "Rejected rows per run",
-        &labels,
-        &parts,
-        "rows",
-    ));
-    section(out, "rejects", &format!("Rejects over the last {} dates", d.dates.len()),
-        "From the manifests: the newest run of each date (whatever its status), rejected rows per input table and reason.",
-        &(chart + &table.render()));
+    let title = "Reject ratio per input table";
+    let desc = format!(
+        "Rejected rows as a percentage of rows read, one line per input table, over the {} dates with a run.",
+        runs.len()
+    );
+    let chart = figure(
+        charts::lines(title, &labels, &series, "rejected / read, %"),
+        title,
+        &desc,
+    );
+    section(out, "rejects", &over_dates("Rejects over time, runs", runs.len(), d.dates.len()),
+        "From the manifests: the newest run of each date (whatever its status); the chart shows each input table's reject ratio (rejected / rows read, in %), the table every table and reason with its rejected rows.",
+        &(chart + &table.collapsed()));
 }
 
+/// The stages of a run in the order they run; a stage this version does
+/// not know comes after them, by name.
+const STAGES: [&str; 7] = [
+    "list_and_check_files",
+    "check_rows",
+    "count_rejects",
+    "transform",
+    "write_staging",
+    "audit",
+    "publish",
+];
+
 fn timings(out: &mut String, d: &ReportData) {
+    let mut stages: Vec<(&String, &u64)> = d.manifest.timings_ms.iter().collect();
+    stages.sort_by_key(|(s, _)| {
+        STAGES
+            .iter()
+            .position(|k| *k == s.as_str())
+            .unwrap_or(STAGES.len())
+    });
     let mut table = HtmlTable::new("timings", &["stage"], &["ms"]);
-    for (stage, ms) in &d.manifest.timings_ms {
-        table.row(&[stage], &[Some(ms.to_string())]);
+    for (stage, ms) in &stages {
+        table.row(&[stage], &[Some(Cell::int(**ms as i64))]);
     }
-    let labels: Vec<String> = d.manifest.timings_ms.keys().cloned().collect();
-    let values: Vec<f64> = d.manifest.timings_ms.values().map(|v| *v as f64).collect();
-    let chart = figure(charts::hbars("Stage timings", &labels, &values, "ms"));
+    let labels: Vec<String> = stages.iter().map(|(s, _)| s.to_string()).collect();
+    let values: Vec<f64> = stages.iter().map(|(_, v)| **v as f64).collect();
+    let title = "Stage timings";
+    let chart = figure(
+        charts::hbars(title, &labels, &values, "ms"),
+        title,
+        "Milliseconds per stage of D's run, in pipeline order from the top.",
+    );
     section(
         out,
         "timings",
         "Stage timings",
-        "Milliseconds per stage of D's run (manifest timings_ms).",
-        &(chart + &table.render()),
+        "Milliseconds per stage of D's run (manifest timings_ms), in pipeline order.",
+        &(chart + &table.collapsed()),
     );
 }
 
@@ -428,19 +558,20 @@ fn migration(out: &mut String, rows: &[MigrationRow]) {
         }
         table.row(
             &[from, to],
-            &[Some(r.movement.clone()), Some(r.accounts.to_string())],
+            &[Some(Cell::plain(&r.movement)), Some(Cell::int(r.accounts))],
         );
     }
     let names: Vec<String> = order.iter().map(|s| s.to_string()).collect();
-    let chart = figure(charts::heatmap(
-        "Tier migration (from previous date → D)",
-        &names,
-        &names,
-        &counts,
-    ));
+    let title = "Tier migration (from previous date → D)";
+    let none = order.len() - 1;
+    let chart = figure(
+        charts::heatmap(title, &names, &names, &counts, &[(none, none)]),
+        title,
+        "Accounts per tier on the previous committed date (rows) and on D (columns), platinum to bronze then (none); (none) → (none) is impossible and marked so.",
+    );
     section(out, "migration", "Tier migration",
-        "tier_migration of D: accounts per (from tier on the previous committed date, tier on D); (none) = not scored on that side.",
-        &(chart + &table.render()));
+        "tier_migration of D: accounts per (from tier on the previous committed date, tier on D); (none) = not scored on that side; (none) → (none) cannot happen and is hatched.",
+        &(chart + &table.collapsed()));
 }
 
 #[cfg(test)]
@@ -460,18 +591,22 @@ mod tests {
         );
         t.row(
             &["segment", r#"Big "B" <Co>"#],
-            &[Some("12.5".into()), None],
+            &[Some(Cell::float(12.26, 1)), None],
         );
         let html = t.render();
         assert!(
-            html.starts_with("<table data-table=\"nps_aggregates\">"),
+            html.starts_with("<div class=\"scroll\"><table data-table=\"nps_aggregates\">"),
             "{html}"
         );
         assert!(
             html.contains(r#"data-dimension-value="Big &quot;B&quot; &lt;Co&gt;""#),
             "{html}"
         );
-        assert!(html.contains(r#"<td data-field="nps">12.5</td>"#), "{html}");
+        // the text for people, the exact value beside it
+        assert!(
+            html.contains(r#"<td data-field="nps" data-value="12.26">12.3</td>"#),
+            "{html}"
+        );
         // a null is shown as a dash and marked, never as an empty or 0 cell
         assert!(
             html.contains(r#"<td data-field="low_sample" data-null="true">–</td>"#),

@@ -13,9 +13,13 @@ use crate::error::{Error, Result};
 use crate::publish::Publisher;
 use crate::storage::{partition_path, Location};
 
+mod care;
 pub mod charts;
 pub mod data;
+pub mod format;
+mod headline;
 pub mod html;
+mod records;
 pub mod rows;
 
 /// The report's folder under the output.

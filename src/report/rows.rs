@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{DataType, Float64Type, Int64Type};
+use arrow::datatypes::{DataType, Float64Type, Int64Type, TimeUnit, TimestampMicrosecondType};
+use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
 
@@ -51,7 +52,13 @@ impl<'a> Columns<'a> {
     }
 
     /// A nullable text column's value in `row`.
+    /// (Utf8, or Utf8View as a cast to text gives).
     pub fn text_opt(&self, name: &str, row: usize) -> Result<Option<String>> {
+        let found = self.batch.column_by_name(name).map(|c| c.data_type());
+        if found == Some(&DataType::Utf8View) {
+            let a = self.column(name, &DataType::Utf8View)?.as_string_view();
+            return Ok((!a.is_null(row)).then(|| a.value(row).to_string()));
+        }
         let a = self.column(name, &DataType::Utf8)?.as_string::<i32>();
         Ok((!a.is_null(row)).then(|| a.value(row).to_string()))
     }
@@ -90,11 +97,28 @@ impl<'a> Columns<'a> {
         self.required(name, row, v)
     }
 
+    /// A nullable Boolean column's value in `row`.
+    pub fn boolean_opt(&self, name: &str, row: usize) -> Result<Option<bool>> {
+        let a = self.column(name, &DataType::Boolean)?.as_boolean();
+        Ok((!a.is_null(row)).then(|| a.value(row)))
+    }
+
     /// A non-null Boolean column's value in `row`.
     pub fn boolean(&self, name: &str, row: usize) -> Result<bool> {
-        let a = self.column(name, &DataType::Boolean)?.as_boolean();
-        let v = (!a.is_null(row)).then(|| a.value(row));
+        let v = self.boolean_opt(name, row)?;
         self.required(name, row, v)
+    }
+
+    /// A non-null timestamp (µs, UTC as the outputs write them) in `row`.
+    pub fn timestamp(&self, name: &str, row: usize) -> Result<DateTime<Utc>> {
+        let want = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+        let a = self
+            .column(name, &want)?
+            .as_primitive::<TimestampMicrosecondType>();
+        let v = (!a.is_null(row)).then(|| a.value(row));
+        let micros = self.required(name, row, v)?;
+        DateTime::from_timestamp_micros(micros)
+            .ok_or_else(|| self.err(name, format!("timestamp {micros} µs out of range")))
     }
 }
 

@@ -643,3 +643,109 @@ fn a_bad_rule_is_a_usage_error_naming_the_key() {
     assert!(text.contains("[[care.topics]]"), "{text}");
     assert!(text.contains("queue_days = 2"), "{text}");
 }
+
+/// The `<tr …>` row of a report table whose `data-<key>` is `value`.
+fn report_row(html: &str, table: &str, key: &str, value: &str) -> String {
+    let start = html
+        .find(&format!("<table data-table=\"{table}\">"))
+        .unwrap_or_else(|| panic!("no table {table}"));
+    let end = html[start..].find("</table>").unwrap() + start;
+    let t = &html[start..end];
+    let row = t
+        .find(&format!("<tr data-{key}=\"{value}\""))
+        .unwrap_or_else(|| panic!("no row {key}={value} in {table}"));
+    t[row..row + t[row..].find("</tr>").unwrap()].to_string()
+}
+
+/// The run report's care section (docs/SPEC.md §7, §8) on the queue of D
+/// worked out by hand in the module header, plus LONG1: fan9 (no score,
+/// public, 1440 min) −0.8, posted D 10:00, so due D+1 10:00 and first of
+/// the public lane (rank 7), its text 150 × "é". Past due when D ends
+/// (due_at < 2026-03-11T00:00Z): ranks 1–6 (N1 09:00, CH1 11:00, L1 03:30,
+/// D1 14:00, CH2 17:30, S1 13:00, all on D); the public lane is due on
+/// D+1. Churn intent: CH1, CH2.
+#[test]
+fn the_run_report_sums_the_hand_worked_queue_and_cuts_long_texts() {
+    let input = care_input("care-report");
+    let scratch = temp_dir("care-report-long");
+    let long = "é".repeat(150);
+    mentions(
+        &scratch,
+        DAYS[1],
+        &[(
+            "LONG1",
+            Some("fan9"),
+            "2026-03-10T10:00:00Z",
+            -0.8,
+            long.as_str(),
+        )],
+    );
+    fs::rename(
+        scratch.join(format!("mentions/snapshot_date={}/part-0.parquet", DAYS[1])),
+        input.join(format!("mentions/snapshot_date={}/part-1.parquet", DAYS[1])),
+    )
+    .unwrap();
+    let out = temp_dir("care-report").join("out");
+    for day in &DAYS[..2] {
+        assert_exit(&run_on(&input, &out, day, &["--report"]), 0);
+    }
+    let html =
+        fs::read_to_string(out.join(format!("_reports/snapshot_date={}/report.html", DAYS[1])))
+            .unwrap();
+    let cell = |field: &str, v: &str| format!("data-field=\"{field}\" data-value=\"{v}\"");
+    for (lane, shouts, past_due, churn) in [
+        ("customer_p1", "1", "1", "0"),
+        ("customer_p2", "1", "1", "1"),
+        ("customer_p3", "2", "2", "0"),
+        ("customer_p4", "1", "1", "1"),
+        ("influencer_prospect", "1", "1", "0"),
+        ("public", "7", "0", "0"),
+    ] {
+        let row = report_row(&html, "care_lanes", "lane", lane);
+        assert!(row.contains(&cell("shouts", shouts)), "{row}");
+        assert!(row.contains(&cell("past_due", past_due)), "{row}");
+        assert!(row.contains(&cell("churn_intent", churn)), "{row}");
+    }
+    for (topic, route, shouts, past_due) in [
+        ("network", "network_ops", "3", "1"),
+        ("churn", "retention", "2", "2"),
+        ("billing", "billing", "2", "1"),
+        ("devices", "devices", "1", "1"),
+        ("service", "customer_service", "1", "1"),
+        ("other", "care_desk", "4", "0"),
+    ] {
+        let row = report_row(&html, "care_topics", "topic", topic);
+        assert!(row.contains(&format!("data-route=\"{route}\"")), "{row}");
+        assert!(row.contains(&cell("shouts", shouts)), "{row}");
+        assert!(row.contains(&cell("past_due", past_due)), "{row}");
+    }
+    // the headline: 13 shouts, 6 past due, 2 with churn intent
+    let band = &html[html.find("data-kpi=\"care\"").unwrap()..];
+    let band = &band[..band.find("</article>").unwrap()];
+    for (field, v) in [("shouts", "13"), ("past_due", "6"), ("churn_intent", "2")] {
+        assert!(
+            band.contains(&format!("<span {}>", cell(field, v))),
+            "{field}"
+        );
+    }
+    // the first 20 are all 13, in queue order; LONG1's text is cut to 140
+    // characters (not bytes), marked with "…", its length kept
+    for (rank, id) in [("1", "N1"), ("6", "S1"), ("7", "LONG1"), ("13", "W1")] {
+        let row = report_row(&html, "care_queue_first", "queue-rank", rank);
+        assert!(row.contains(&cell("mention_id", id)), "{row}");
+        let past = if rank.parse::<u32>().unwrap() <= 6 {
+            "true"
+        } else {
+            "false"
+        };
+        assert!(row.contains(&format!("data-past-due=\"{past}\"")), "{row}");
+    }
+    let row = report_row(&html, "care_queue_first", "queue-rank", "7");
+    let cut = "é".repeat(140);
+    assert!(
+        row.contains(&format!("{}>{cut}…</td>", cell("text", &cut))),
+        "{row}"
+    );
+    assert!(row.contains(&cell("text_chars", "150")), "{row}");
+    assert!(!html.contains(&long));
+}

@@ -66,9 +66,19 @@ fn every_committed_date_gets_a_self_contained_page_that_report_rewrites_identica
             "rejects",
             "timings",
             "tier_migration",
+            "trends",
+            "headline_rejects",
+            "care_lanes",
+            "care_topics",
+            "care_queue_first",
         ] {
             data_table(&html, table);
         }
+        // the headline band comes first, before any section of the night
+        let band = html
+            .find("<section id=\"headline\">")
+            .expect("no headline band");
+        assert!(band < html.find("<main>").unwrap(), "{date}");
         // nothing to fetch: no script, no link, no external source
         for banned in [
             "<script", " src=", " href=", "url(", "@import", "<link", "<iframe", "<img",
@@ -137,7 +147,76 @@ fn delta_outputs_give_the_same_numbers() {
         "nps_aggregates",
         "social_pulse",
         "tier_migration",
+        "care_lanes",
+        "care_topics",
+        "care_queue_first",
     ] {
         assert_eq!(data_table(&h, table), data_table(&d, table), "{table}");
+    }
+}
+
+/// The row of `table` whose `data-<key>` is `value`.
+fn row_of(table: &str, key: &str, value: &str) -> String {
+    let open = format!("<tr data-{key}=\"{value}\"");
+    let start = table
+        .find(&open)
+        .unwrap_or_else(|| panic!("no row {key}={value}"));
+    let end = table[start..].find("</tr>").unwrap() + start;
+    table[start..end].to_string()
+}
+
+/// The care queue of the fixtures' 2026-03-10 alone (tests/expected/
+/// care_queue.csv, worked out by hand in WORKINGS.md §13) is one shout:
+/// M-L2, customer_p2 (120 minutes), posted 2026-03-10T23:59:59Z, so due
+/// 2026-03-11T01:59:59Z: after D ends (day_start(D + 1) = 2026-03-11
+/// 00:00:00Z), hence not past due. Every other lane shows 0.
+#[test]
+fn the_care_section_counts_lanes_and_past_due_at_the_end_of_d() {
+    let out = temp_dir("report-care");
+    assert_exit(&run(&fixtures(), &out, &["--report"]), 0);
+    let html = fs::read_to_string(page(&out, DATES[2])).unwrap();
+    let lanes = data_table(&html, "care_lanes");
+    for lane in [
+        "customer_p1",
+        "customer_p3",
+        "customer_p4",
+        "influencer_prospect",
+        "public",
+    ] {
+        let row = row_of(&lanes, "lane", lane);
+        assert!(
+            row.contains(r#"data-field="shouts" data-value="0""#),
+            "{row}"
+        );
+    }
+    let row = row_of(&lanes, "lane", "customer_p2");
+    assert!(
+        row.contains(r#"data-field="shouts" data-value="1""#),
+        "{row}"
+    );
+    assert!(
+        row.contains(r#"data-field="past_due" data-value="0""#),
+        "{row}"
+    );
+    let first = data_table(&html, "care_queue_first");
+    let row = row_of(&first, "queue-rank", "1");
+    assert!(row.contains(r#"data-past-due="false""#), "{row}");
+    assert!(
+        row.contains(r#"data-field="mention_id" data-value="M-L2""#),
+        "{row}"
+    );
+    assert!(
+        row.contains(r#"data-field="due_at" data-value="2026-03-11T01:59:59Z">11 Mar 01:59 UTC<"#),
+        "{row}"
+    );
+    assert_eq!(first.matches("<tr data-queue-rank").count(), 1);
+    // the headline: one shout, none past due, none with churn intent
+    for (field, value) in [("shouts", "1"), ("past_due", "0"), ("churn_intent", "0")] {
+        let want = format!(r#"<span data-field="{field}" data-value="{value}">"#);
+        let band = &html[html.find("data-kpi=\"care\"").unwrap()..];
+        assert!(
+            band[..band.find("</article>").unwrap()].contains(&want),
+            "{field}"
+        );
     }
 }

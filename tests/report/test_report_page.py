@@ -8,9 +8,10 @@ from disk, which is how people read it, and the tests check that:
 - it renders (title, `data-snapshot-date`) with no console error and no
   network request (the page must be self-contained; its CSP forbids any);
 - every chart section draws an inline SVG chart;
-- every number in every `table[data-table]` equals the value recomputed
-  here from the published Parquet partitions (read by DuckDB) and from the
-  run manifests -- nothing is taken from the page to build an expectation;
+- every number in every `table[data-table]` (its exact `data-value`; the
+  text is rounded for people) equals the value recomputed here from the
+  published Parquet partitions (read by DuckDB) and from the run manifests
+  -- nothing is taken from the page to build an expectation;
 - `pulsetier report` refuses a date that was never committed (exit 2) and,
   without `--date`, rewrites the newest page with the same tables.
 
@@ -51,7 +52,10 @@ TABLE_KEYS = {
     "rejects": ("date", "table", "reason"),
     "timings": ("stage",),
     "tier_migration": ("from", "to"),
+    "care_lanes": ("lane",),
+    "care_topics": ("topic", "route"),
 }
+LANES = ("customer_p1", "customer_p2", "customer_p3", "customer_p4", "influencer_prospect", "public")
 NPS_FIELDS = ("responses", "promoters", "passives", "detractors", "nps",
               "margin_of_error_95", "low_sample")
 PULSE_FIELDS = ("mentions", "with_sentiment", "positive", "neutral", "negative",
@@ -76,7 +80,8 @@ for (const table of document.querySelectorAll('table[data-table]')) {
     for (const td of tr.querySelectorAll('td')) {
       const field = td.getAttribute('data-field');
       if (field === null) { unmarked.push(td.textContent.trim()); continue; }
-      cells[field] = {text: td.textContent.trim(), isNull: td.getAttribute('data-null') === 'true'};
+      cells[field] = {text: td.textContent.trim(), value: td.getAttribute('data-value'),
+                      isNull: td.getAttribute('data-null') === 'true'};
     }
     rows.push({attrs: attrs, th: [...tr.querySelectorAll('th')].map(th => th.textContent.trim()),
                cells: cells, unmarked: unmarked});
@@ -185,14 +190,18 @@ def header_field(driver, field: str) -> str:
 
 
 def cell_problem(cell: dict, expected) -> str | None:
-    """Why a value cell does not show `expected` (None when it does).
-    Floats must parse back to exactly the Parquet value; strings (such as the
-    2-decimal shares) must match character for character."""
-    text, is_null = cell["text"], cell["isNull"]
+    """Why a value cell does not hold `expected` (None when it does). The
+    text is rounded for people; the exact value is its `data-value`
+    (docs/report.md): floats must parse back to exactly the Parquet value;
+    strings (such as the 2-decimal shares) must match character for
+    character."""
+    value, is_null = cell["value"], cell["isNull"]
     if expected is None:
-        return None if is_null and text == "–" else f"{text!r} (data-null={is_null}), expected null"
-    if is_null:
-        return f"null, expected {expected!r}"
+        ok = is_null and cell["text"] == "–" and value is None
+        return None if ok else f"{cell['text']!r} (data-null={is_null}, data-value={value!r}), expected null"
+    if is_null or value is None:
+        return f"null or no data-value, expected {expected!r}"
+    text = value
     if isinstance(expected, bool):
         return None if text == ("true" if expected else "false") else f"{text!r}, expected {expected}"
     if isinstance(expected, int):
@@ -294,6 +303,31 @@ def expected_timings(manifest: dict) -> dict[tuple, dict]:
     return {(stage,): {"ms": ms} for stage, ms in manifest["timings_ms"].items()}
 
 
+def care_rows(out: Path, date: str) -> list[dict]:
+    """D's care_queue with due_at as microseconds since the epoch (UTC)."""
+    return P.parquet_rows(out, "care_queue", date,
+                          "lane, topic, route, churn_intent, epoch_us(due_at) AS due_us")
+
+
+def day_end_us(date: str) -> int:
+    """day_start(D + 1) in microseconds since the epoch (UTC)."""
+    end = dt.datetime.fromisoformat(date).replace(tzinfo=dt.timezone.utc) + dt.timedelta(days=1)
+    return int(end.timestamp()) * 1_000_000
+
+
+def expected_care(out: Path, keys: tuple[str, ...], every: tuple[tuple, ...] = ()) -> dict[tuple, dict]:
+    """Shouts, past due when D ends (due_at < day_start(D + 1)) and churn
+    intent per `keys`; `every` lists keys shown even without a shout."""
+    end = day_end_us(DATE)
+    expected = {k: {"shouts": 0, "past_due": 0, "churn_intent": 0} for k in every}
+    for r in care_rows(out, DATE):
+        e = expected.setdefault(tuple(r[k] for k in keys), {"shouts": 0, "past_due": 0, "churn_intent": 0})
+        e["shouts"] += 1
+        e["past_due"] += r["due_us"] < end
+        e["churn_intent"] += bool(r["churn_intent"])
+    return expected
+
+
 def expected_migration(out: Path) -> dict[tuple, dict]:
     return {(r["from_tier"], r["to_tier"]): {"movement": r["movement"], "accounts": r["accounts"]}
             for r in P.parquet_rows(out, "tier_migration", DATE)}
@@ -323,7 +357,7 @@ def test_no_network_request(page):
 def test_every_chart_section_draws_svg(page):
     sections = page.execute_script(SECTION_CHARTS_JS)
     ids = [s["id"] for s in sections]
-    assert set(ids) >= {"tiers", "value-score", "nps", "social-pulse", "rejects", "timings",
+    assert set(ids) >= {"headline", "care-queue", "tiers", "value-score", "nps", "social-pulse", "rejects", "timings",
                         "migration"}, f"sections: {ids}"
     problems = []
     for s in sections:
@@ -357,6 +391,8 @@ def test_table_numbers_match_outputs_and_manifests(page, out, name):
         "rejects": lambda: expected_rejects(out),
         "timings": lambda: expected_timings(manifest),
         "tier_migration": lambda: expected_migration(out),
+        "care_lanes": lambda: expected_care(out, ("lane",), tuple((lane,) for lane in LANES)),
+        "care_topics": lambda: expected_care(out, ("topic", "route")),
     }[name]()
     assert expected, f"nothing to compare {name} with: the fixtures should fill it"
     tables = page_tables(page)

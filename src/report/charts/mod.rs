@@ -13,7 +13,7 @@ mod frame;
 
 use frame::*;
 
-pub(super) const WIDTH: u32 = 640;
+pub(super) const WIDTH: u32 = 960; // the page scales it to its width
 pub(super) const HEIGHT: u32 = 320;
 pub(super) const LABEL: f64 = 14.0; // font sizes as plotters counts them: SVG font-size is size / 1.24
 pub(super) const TITLE: f64 = 20.0;
@@ -41,6 +41,16 @@ pub const SILVER: Rgb = Rgb(0xA3, 0xAD, 0xB8);
 pub const BRONZE: Rgb = Rgb(0xB0, 0x6A, 0x2C);
 /// Neutral grey, for "(none)" / untiered.
 pub const GREY: Rgb = Rgb(0x6E, 0x6E, 0x6E);
+/// Input table colours (rejects): a palette of their own, so that no
+/// colour means a tier, a sentiment and a table at once.
+pub const TABLE_COLORS: [Rgb; 4] = [
+    Rgb(0x76, 0x2A, 0x83), // purple
+    Rgb(0x01, 0x85, 0x71), // teal
+    Rgb(0xC5, 0x1B, 0x7D), // magenta
+    Rgb(0x25, 0x25, 0x25), // near black
+];
+/// Care queue: shouts already past due when D ends (orange).
+pub const PAST_DUE: Rgb = Rgb(0xE6, 0x55, 0x0D);
 /// Sentiment colour: positive (green).
 pub const POSITIVE: Rgb = Rgb(0x2E, 0x9E, 0x44);
 /// Sentiment colour: neutral (grey).
@@ -183,10 +193,10 @@ pub fn error_bars(
     let names: Vec<String> = labels.iter().enumerate().map(mark).collect();
     let (values, margins) = (per_label(values, n), per_label(margins, n));
     let has_data = values.iter().any(|v| v.is_finite());
-    let height = (60 + 24 * n as u32).max(100);
+    let height = (80 + 24 * n as u32).max(120);
     render(title, (WIDTH, height), &[], has_data, |area| {
         let x = Axis::Values((-100.0, 100.0));
-        let mut chart = frame(area, x, Axis::Cats(&names), ("", ""))?;
+        let mut chart = frame(area, x, Axis::Cats(&names), (NPS_AXIS, ""))?;
         let zero = [(0.0, -0.5), (0.0, n as f64 - 0.5)];
         chart.draw_series(LineSeries::new(zero, BLACK.stroke_width(1)))?;
         for (i, v) in values.iter().enumerate().filter(|(_, v)| v.is_finite()) {
@@ -205,25 +215,46 @@ pub fn error_bars(
     })
 }
 
+/// The title of the NPS axis, shared by every NPS chart.
+pub const NPS_AXIS: &str = "NPS, −100 … 100 (bar: 95 % margin of error)";
+
 /// From × to matrix (e.g. tier transitions): rows "from" (y), columns "to" (x);
 /// cells shaded by count (log scale) and printing it; missing cells count 0.
+/// The `impossible` (row, column) cells are drawn hatched grey, marked
+/// "impossible", never as a count.
 pub fn heatmap(
     title: &str,
     rows: &[String],
     cols: &[String],
     counts: &[Vec<u64>],
+    impossible: &[(usize, usize)],
 ) -> Result<String, ChartError> {
     let (nr, nc) = (rows.len(), cols.len());
     let count = |r: usize, c: usize| counts.get(r).and_then(|row| row.get(c)).map_or(0, |n| *n);
     let cells = || (0..nr).flat_map(move |r| (0..nc).map(move |c| (r, c)));
     let max = cells().map(|(r, c)| count(r, c)).max().unwrap_or(0);
-    render(title, (480, 340), &[], nr > 0 && nc > 0, |area| {
+    render(title, (WIDTH, 340), &[], nr > 0 && nc > 0, |area| {
         let chart = frame(area, Axis::Cats(cols), Axis::Cats(rows), ("to", "from"))?;
         let area = chart.plotting_area();
         for (r, c) in cells() {
+            let (x, y) = (c as f64, r as f64);
+            if impossible.contains(&(r, c)) {
+                let corners = [(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)];
+                let mut cell = Rectangle::new(corners, rgb(FAINT).stroke_width(1));
+                area.draw(cell.set_margin(1, 1, 1, 1))?;
+                for k in 1..4 {
+                    let d = f64::from(k) / 4.0;
+                    let hatch = [(x - 0.5 + d, y - 0.5), (x - 0.5, y - 0.5 + d)];
+                    area.draw(&PathElement::new(hatch, rgb(FAINT)))?;
+                    let hatch = [(x + 0.5, y - 0.5 + d), (x - 0.5 + d, y + 0.5)];
+                    area.draw(&PathElement::new(hatch, rgb(FAINT)))?;
+                }
+                let style = label_style(rgb(FAINT), HPos::Center, VPos::Center);
+                tag(&chart, (x, y), (0, 0), "impossible", style)?;
+                continue;
+            }
             let n = count(r, c);
             let t = (n as f64).ln_1p() / (max.max(1) as f64).ln_1p();
-            let (x, y) = (c as f64, r as f64);
             let corners = [(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)];
             area.draw(Rectangle::new(corners, shade(t).filled()).set_margin(1, 1, 1, 1))?;
             let ink = if t > 0.55 { WHITE } else { BLACK };
@@ -334,7 +365,10 @@ mod tests {
                 "NPS",
                 error_bars("NPS", &two, &[10.0, -20.0], &[5.0, 8.0], &[false, true]).unwrap(),
             ),
-            ("Heat", heatmap("Heat", &tiers, &tiers, &counts).unwrap()),
+            (
+                "Heat",
+                heatmap("Heat", &tiers, &tiers, &counts, &[]).unwrap(),
+            ),
         ]
     }
 
@@ -363,13 +397,13 @@ mod tests {
     #[test]
     fn sizes_follow_the_chart_kind() {
         let charts = all_charts();
-        let size = |i: usize| charts[i].1.contains("width=\"640\" height=\"320\"");
+        let size = |i: usize| charts[i].1.contains("width=\"960\" height=\"320\"");
         assert!(size(0) && size(1) && size(3));
-        assert!(charts[5].1.contains("width=\"480\""));
+        assert!(charts[5].1.contains("width=\"960\" height=\"340\""));
         let labels: Vec<String> = (0..30).map(|i| format!("group {i}")).collect();
         let values = vec![10.0; 30];
         let svg = error_bars("NPS", &labels, &values, &values, &[]).unwrap();
-        assert!(svg.contains(&format!("height=\"{}\"", 60 + 24 * 30)));
+        assert!(svg.contains(&format!("height=\"{}\"", 80 + 24 * 30)));
     }
 
     #[test]
@@ -392,7 +426,7 @@ mod tests {
         for bin in &bins {
             assert!(has_text(&svg, bin), "missing {bin}");
         }
-        // 20 bins do not fit side by side in 640 px: they are rotated.
+        // 20 bins do not fit side by side in 960 px: they are rotated.
         assert_eq!(svg.matches("rotate(270").count(), 20 + 1); // and the y description
         assert!(has_text(&svg, "value_score") && has_text(&svg, "accounts"));
         for (title, svg) in &all_charts()[1..5] {
@@ -430,7 +464,7 @@ mod tests {
         let counts: Vec<Vec<u64>> = (0..5u64)
             .map(|r| (0..5).map(|c| r * 1_000_003 + c * 7).collect())
             .collect();
-        let svg = heatmap("Moves", &tiers(), &tiers(), &counts).unwrap();
+        let svg = heatmap("Moves", &tiers(), &tiers(), &counts, &[]).unwrap();
         for count in counts.iter().flatten() {
             assert!(has_text(&svg, &count.to_string()), "missing {count}");
         }
@@ -443,8 +477,12 @@ mod tests {
         }
         assert!(has_text(&svg, "from") && has_text(&svg, "to"));
         // Missing rows and cells count as zero; nothing panics.
-        let svg = heatmap("Ragged", &tiers(), &tiers(), &[vec![3]]).unwrap();
+        let svg = heatmap("Ragged", &tiers(), &tiers(), &[vec![3]], &[]).unwrap();
         assert_eq!(texts(&svg).iter().filter(|t| *t == "0").count(), 24);
+        // The impossible cell is marked, not counted as 0.
+        let svg = heatmap("Moves", &tiers(), &tiers(), &[vec![3]], &[(4, 4)]).unwrap();
+        assert_eq!(texts(&svg).iter().filter(|t| *t == "0").count(), 23);
+        assert!(has_text(&svg, "impossible"));
     }
 
     #[test]
@@ -468,6 +506,7 @@ mod tests {
         for tick in ["-100", "0", "100"] {
             assert!(has_text(&svg, tick), "no {tick} tick");
         }
+        assert!(has_text(&svg, NPS_AXIS), "no axis title");
         // The line at 0 spans the plot: it is the one vertical black line.
         assert!(svg.contains(r##"stroke="#000000" stroke-width="1" points=""##));
     }
@@ -486,8 +525,8 @@ mod tests {
             stacked_bars("S", &strings(&["a"]), &[], "y").unwrap(),
             error_bars("E", &none, &[], &[], &[]).unwrap(),
             error_bars("E", &strings(&["a"]), &[f64::NAN], &[1.0], &[true]).unwrap(),
-            heatmap("M", &none, &none, &[]).unwrap(),
-            heatmap("M", &tiers(), &none, &[]).unwrap(),
+            heatmap("M", &none, &none, &[], &[]).unwrap(),
+            heatmap("M", &tiers(), &none, &[], &[]).unwrap(),
         ];
         for svg in charts {
             assert!(svg.starts_with("<svg") && svg.contains("aria-label"));
