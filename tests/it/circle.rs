@@ -75,7 +75,7 @@ fn write(input: &Path, table: &str, date: &str, file: &str, columns: Vec<(&str, 
 
 /// The planted input of the module header, with a config naming the own
 /// handle; returns (input, config file).
-fn planted(name: &str) -> (PathBuf, PathBuf) {
+pub(crate) fn planted(name: &str) -> (PathBuf, PathBuf) {
     let root = temp_dir(name);
     let input = root.join("input");
     let ids = ["A", "B", "C", "D", "E"];
@@ -196,7 +196,7 @@ fn config_text(network_provider: bool) -> String {
     )
 }
 
-fn table_rows(out: &Path, table: &str) -> Vec<Vec<String>> {
+pub(crate) fn table_rows(out: &Path, table: &str) -> Vec<Vec<String>> {
     let dir = out.join(table).join(format!("snapshot_date={DATE}"));
     rows_of(&read_partition(&dir)).2
 }
@@ -374,4 +374,75 @@ fn generated_circles_are_byte_identical_with_any_target_partitions() {
     assert!(rows > 0, "generated data has prospects");
     assert_eq!(trees[0], trees[1], "target_partitions 1 vs 2");
     assert_eq!(trees[0], trees[2], "target_partitions 1 vs 8");
+}
+
+/// explain-account shows the account's circle (docs/explain-account.md).
+/// By hand (module header): bob's circle is ann, carl, dan (one mention
+/// each into bob) and fan1 (a follow and a retweet: weight 2); bob names
+/// nobody, so every weight_out is 0. Top linked: fan1 (2), then ann, carl,
+/// dan (1 each, network_influence 0 all, so by handle).
+#[test]
+fn explain_account_shows_the_circle() {
+    let (input, config) = planted("circle-explain");
+    let out = input.parent().unwrap().join("o");
+    let args = |json: bool| {
+        let mut a = vec![
+            "explain-account",
+            "--date",
+            DATE,
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--account",
+            "B",
+        ];
+        if json {
+            a.push("--json");
+        }
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let json = args(true);
+    let o = pulsetier(&json.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_exit(&o, 0);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let c = &doc["circle"];
+    assert_eq!(c["handle"], "bob");
+    assert_eq!(c["circle_size"], 4);
+    assert_eq!(c["circle_customers"], 3);
+    assert_eq!(c["circle_value"], 88.33);
+    assert_eq!(c["mentions_received"], 3);
+    assert_eq!(c["network_influence"], 100.0);
+    assert_eq!(c["circle_rank"], 1);
+    let top: Vec<(String, i64, i64, Option<String>)> = c["top_linked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["handle"].as_str().unwrap().to_string(),
+                l["weight_out"].as_i64().unwrap(),
+                l["weight_in"].as_i64().unwrap(),
+                l["account_id"].as_str().map(String::from),
+            )
+        })
+        .collect();
+    let some = |s: &str| Some(s.to_string());
+    assert_eq!(
+        top,
+        [
+            ("fan1".to_string(), 0, 2, None),
+            ("ann".to_string(), 0, 1, some("A")),
+            ("carl".to_string(), 0, 1, some("C")),
+            ("dan".to_string(), 0, 1, some("D")),
+        ]
+    );
+    let text = args(false);
+    let o = pulsetier(&text.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_exit(&o, 0);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("Circle (docs/SPEC.md §9): handle bob"), "{text}");
+    assert!(text.contains("4 handles linked, 3 of them customers"), "{text}");
 }
