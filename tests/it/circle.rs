@@ -443,6 +443,12 @@ fn explain_account_shows_the_circle() {
     let o = pulsetier(&text.iter().map(String::as_str).collect::<Vec<_>>());
     assert_exit(&o, 0);
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("Circle (docs/SPEC.md §9): handle bob"), "{text}");
-    assert!(text.contains("4 handles linked, 3 of them customers"), "{text}");
+    assert!(
+        text.contains("Circle (docs/SPEC.md §9): handle bob"),
+        "{text}"
+    );
+    assert!(
+        text.contains("4 handles linked, 3 of them customers"),
+        "{text}"
+    );
 }
