@@ -46,8 +46,7 @@ pub async fn run_checks(
             .filter(|(spec, _)| spec.reads_checked.is_empty() != dependent)
         {
             wave.push(async move {
-                let empty = files.files.is_empty();
-                match run_check(ctx, (spec, empty), params, keep).await {
+                match run_check(ctx, spec, params, keep).await {
                     Ok(()) => Ok(()),
                     Err(e) => Err(diagnose(input, spec, files).await.unwrap_or(e)),
                 }
@@ -62,12 +61,9 @@ pub async fn run_checks(
 }
 
 /// Run a table's check step into `checked_<table>`.
-/// A table without any file (`empty`) is checked by planning only: its
-/// empty result is built on the client, so a cluster is never sent a plan
-/// of no partitions (an optional input, `connections`, is often absent).
 async fn run_check(
     ctx: &SessionContext,
-    (spec, empty): (&TableSpec, bool),
+    spec: &TableSpec,
     params: &ParamValues,
     keep: &Keep,
 ) -> Result<()> {
@@ -85,10 +81,7 @@ async fn run_check(
         keep.register(ctx, &raw, df).await?;
     }
     let (file, sql) = spec.check_sql;
-    let mut df = plan_sql(ctx, file, sql, params).await?;
-    if empty && keep.one_at_a_time() {
-        df = local_empty(df.schema().as_arrow(), file)?;
-    }
+    let df = plan_sql(ctx, file, sql, params).await?;
     keep.register(ctx, &format!("checked_{}", spec.name), df)
         .await?;
     if in_memory {
@@ -97,14 +90,6 @@ async fn run_check(
             .map_err(|e| Error::engine(&raw, e))?;
     }
     Ok(())
-}
-
-/// An empty table of `schema` on a local context (written by the client).
-pub fn local_empty(schema: &arrow::datatypes::Schema, what: &str) -> Result<DataFrame> {
-    let batch = arrow::record_batch::RecordBatch::new_empty(std::sync::Arc::new(schema.clone()));
-    SessionContext::new()
-        .read_batch(batch)
-        .map_err(|e| Error::engine(what, e))
 }
 
 /// Count rows read, rejects by reason and dropped duplicates of a checked table.
