@@ -12,8 +12,9 @@
 -- D-(queue_days-1) … D-1, registered by the pipeline; empty when none).
 -- The author: a scored account when the handle maps to exactly one
 -- (handle_map, then customer_tiers' tier, value_score, care_priority);
--- influence_norm is the handle's, as in 14_influence, for non-customers too,
--- null for an ambiguous handle (held by two or more scored accounts).
+-- influence_norm is the handle's, as in 14_influence (its providers in
+-- 14_handle_influence, the network one with `[influence] network_provider`),
+-- for non-customers too, null for an ambiguous handle (held by two or more scored accounts).
 -- Lanes (care_lanes, registered from [care.sla_minutes]: lane_order, lane,
 -- sla): 1-4 customer_p1-p4 by care_priority; 5 influencer_prospect (no
 -- scored account holds the handle, influence_norm >= influencer_threshold);
@@ -70,17 +71,19 @@ authors AS (
     c.care_priority,
     a.handle IS NOT NULL AS ambiguous,
     CASE WHEN a.handle IS NULL THEN
-      (coalesce(h.klout, 0.0) + coalesce(h.kred, 0.0) + coalesce(h.peerindex, 0.0))
+      (coalesce(h.klout, 0.0) + coalesce(h.kred, 0.0) + coalesce(h.peerindex, 0.0)
+         + coalesce(h.network, 0.0))
       / CAST(nullif((CASE WHEN h.klout IS NULL THEN 0 ELSE 1 END)
                   + (CASE WHEN h.kred IS NULL THEN 0 ELSE 1 END)
-                  + (CASE WHEN h.peerindex IS NULL THEN 0 ELSE 1 END), 0) AS DOUBLE)
+                  + (CASE WHEN h.peerindex IS NULL THEN 0 ELSE 1 END)
+                  + (CASE WHEN h.network IS NULL THEN 0 ELSE 1 END), 0) AS DOUBLE)
     END AS influence_norm
   FROM shouts s
   LEFT JOIN care_topics t ON t.rule_order = s.rule_order
   LEFT JOIN handle_map hm ON hm.handle = s.author_handle
   LEFT JOIN customer_tiers c ON c.account_id = hm.account_id
   LEFT JOIN ambiguous a ON a.handle = s.author_handle
-  LEFT JOIN handle_scores h ON h.n_handle = s.author_handle
+  LEFT JOIN handle_influence h ON h.n_handle = s.author_handle
 ),
 laned AS (
   SELECT

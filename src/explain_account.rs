@@ -10,7 +10,8 @@
 //! `valid_accounts`, the published `customer_tiers` row (every component,
 //! `value_score`, `tier`, `care_priority`), `spend_ranks`, `handle_map`,
 //! `window_influence` / `handle_scores`, `window_mentions` and
-//! `latest_response`, and the account's rows of `care_queue`. The only arithmetic done here is for display: each
+//! `latest_response`, the account's rows of `care_queue`, its `social_circle` row and
+//! the top handles of its circle (`interaction_edges`, `network_ranks`). The only arithmetic done here is for display: each
 //! published component times its weight, their sum, and `100 × sum / Σw`
 //! before rounding (the rounded `value_score` is the step's).
 
@@ -48,6 +49,8 @@ const INFLUENCE: Query = query!("influence.sql");
 const MENTIONS: Query = query!("mentions.sql");
 const SURVEY: Query = query!("survey.sql");
 const SHOUTS: Query = query!("shouts.sql");
+const CIRCLE: Query = query!("circle.sql");
+const CIRCLE_LINKS: Query = query!("circle_links.sql");
 
 /// A row of the accounts snapshot with the account's id (account_rows.sql).
 #[derive(Deserialize)]
@@ -114,6 +117,7 @@ async fn gather(t: &Transformed, s: &Settings, account: &str) -> Result<Explanat
         influence_rows: Vec::new(),
         mentions: None,
         shouts: Vec::new(),
+        circle: None,
         survey: None,
         windows: Windows {
             mentions: window("mentions_start")?,
@@ -150,6 +154,10 @@ async fn gather(t: &Transformed, s: &Settings, account: &str) -> Result<Explanat
             .ok_or_else(|| Error::Internal(format!("{}: no row for {account}", SPEND_RANK.0)))?;
         let matched = rows(ctx, MENTIONS, &p).await?;
         e.shouts = rows(ctx, SHOUTS, &p).await?;
+        e.circle = one::<Circle>(ctx, CIRCLE, &p).await?;
+        if let Some(circle) = e.circle.as_mut() {
+            circle.top_linked = rows(ctx, CIRCLE_LINKS, &p).await?;
+        }
         scored(&mut e, &s.scoring, &valid, row, (spend, matched))?;
     }
     e.account = Some(valid);

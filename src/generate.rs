@@ -1,7 +1,7 @@
 //! `pulsetier generate`: deterministic synthetic inputs at any scale, for
 //! demos, tests and the benchmark (`scripts/bench.sh`).
 //!
-//! It writes the four input tables under an output URL (any
+//! It writes the five input tables under an output URL (any
 //! [`Location`]: a path, `file://`, `memory://`, …) in the Hive layout of
 //! docs/SPEC.md §1, for snapshot date D: the accounts snapshot of D, mentions for
 //! each day of the mentions window, surveys for each day of the survey
@@ -27,6 +27,14 @@
 //!   40 % promoters / 35 % passives / 25 % detractors, 7 % late, 1.5 %
 //!   redeliveries, 1.3 % invalid or naming an unknown account. The
 //!   partition of D-40 holds two files with zero rows.
+//! - mentions' texts (a stream of their own: the scoring columns do not
+//!   change): 45 % name a handle after the text — a customer's or a fan's,
+//!   heavy-tailed towards a few popular ones — the operator's own
+//!   ([`OWN_HANDLE`]) or an e-mail address (which names nobody).
+//! - connections: every week over the circle window (D, D-7, …)
+//!   [`CONNECTIONS_PER_ACCOUNT_WEEK`] links per account between customers'
+//!   and fans' handles, both ends heavy-tailed (a few handles follow and
+//!   are followed far more than the rest); 0.5 % have an unknown kind.
 //! - influence_scores: every week a klout, a kred and a peerindex file;
 //!   providers cover 50 / 30 / 25 % of handles, each covered handle is
 //!   scored once per window (20 % twice), scores follow one log-normal
@@ -44,6 +52,7 @@
 //! writes are emptied first; nothing else under the output is touched.
 
 mod events;
+mod links;
 pub mod rng;
 mod tables;
 mod texts;
@@ -63,6 +72,7 @@ use parquet::file::properties::WriterProperties;
 use serde::Serialize;
 use tokio::task::JoinSet;
 
+pub use links::{CONNECTIONS_PER_ACCOUNT_WEEK, OWN_HANDLE};
 pub use tables::{MENTIONS_PER_ACCOUNT, SURVEYS_PER_ACCOUNT};
 
 use crate::calendar::days_since_epoch;
@@ -70,6 +80,7 @@ use crate::config::Windows;
 use crate::error::{Error, Result};
 use crate::storage::{partition_path, Location};
 use events::{InfluenceCols, MentionCols, SurveyCols};
+use links::ConnectionCols;
 use tables::{AccountCols, Model, PROVIDERS};
 
 /// Rows per Arrow batch handed to the Parquet writer.
@@ -136,6 +147,7 @@ enum Source {
     Mentions { day: i32, range: Range<u64> },
     Surveys { day: i32, range: Range<u64> },
     Influence { week: u64, provider: usize },
+    Connections { day: i32, range: Range<u64> },
 }
 
 #[derive(Debug, Clone)]
@@ -197,6 +209,15 @@ fn plan(
             m.daily_rows(5, dd, SURVEYS_PER_ACCOUNT, cfg.windows.nps_days)
         };
         daily("surveys", back, rows, &|range| Source::Surveys {
+            day: dd,
+            range,
+        });
+    }
+    // connections: a weekly delivery (D, D-7, …) over the circle window
+    for back in (0..cfg.windows.circle_days).step_by(7) {
+        let rows = (cfg.accounts as f64 * CONNECTIONS_PER_ACCOUNT_WEEK) as u64;
+        let dd = days_since_epoch(day(back));
+        daily("connections", back, rows, &|range| Source::Connections {
             day: dd,
             range,
         });
@@ -270,6 +291,13 @@ fn next_batch(
                 m.influence(*week, *provider, i, &mut c);
             }
             c.finish(*provider)
+        }),
+        Source::Connections { day, range } => chunk(range, cursor, BATCH_ROWS).map(|r| {
+            let mut c = ConnectionCols::default();
+            for k in r {
+                m.connection(*day, k, &mut c, buf);
+            }
+            c.finish(task.variant)
         }),
     }
     .transpose()

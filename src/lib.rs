@@ -16,6 +16,7 @@ pub mod backfill;
 pub mod calendar;
 pub mod cancel;
 pub mod care;
+pub mod circle;
 pub mod config;
 pub mod contract;
 pub mod engine;

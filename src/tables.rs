@@ -1,4 +1,4 @@
-//! The output tables of docs/SPEC.md §4, §6 and §8, named once: [`Output`]
+//! The output tables of docs/SPEC.md §4, §6, §8 and §9, named once: [`Output`]
 //! lists them with their exact schemas and the order their rows are
 //! written in; [`rejects_table`] names the `_rejects/<input>` tables. Every
 //! other module asks this one for a table's name, so a table is spelled in
@@ -25,11 +25,15 @@ pub enum Output {
     NpsChanges,
     /// The shouts to answer, in order (§8).
     CareQueue,
+    /// Each scored account's circle in the interaction graph (§9).
+    SocialCircle,
+    /// Non-customers linked to several customers (§9).
+    CircleProspects,
 }
 
 impl Output {
     /// Every output, in the order a run stages and publishes them.
-    pub const ALL: [Output; 7] = [
+    pub const ALL: [Output; 9] = [
         Output::CustomerTiers,
         Output::NpsAggregates,
         Output::SocialPulse,
@@ -37,6 +41,8 @@ impl Output {
         Output::TierMigration,
         Output::NpsChanges,
         Output::CareQueue,
+        Output::SocialCircle,
+        Output::CircleProspects,
     ];
 
     /// The table's name: its folder under the output root, its registered
@@ -50,6 +56,8 @@ impl Output {
             Output::TierMigration => "tier_migration",
             Output::NpsChanges => "nps_changes",
             Output::CareQueue => "care_queue",
+            Output::SocialCircle => "social_circle",
+            Output::CircleProspects => "circle_prospects",
         }
     }
 
@@ -68,6 +76,8 @@ impl Output {
             Output::TierMigration => tier_migration_schema(),
             Output::NpsChanges => nps_changes_schema(),
             Output::CareQueue => care_queue_schema(),
+            Output::SocialCircle => social_circle_schema(),
+            Output::CircleProspects => circle_prospects_schema(),
         }
     }
 
@@ -83,6 +93,8 @@ impl Output {
             Output::TierMovements => &["account_id"],
             Output::TierMigration => &["from_order", "to_order"],
             Output::CareQueue => &["queue_rank"],
+            Output::SocialCircle => &["account_id"],
+            Output::CircleProspects => &["prospect_order"],
             Output::NpsAggregates | Output::SocialPulse | Output::NpsChanges => {
                 &["dimension", "dimension_value"]
             }
@@ -219,6 +231,32 @@ fn nps_changes_schema() -> SchemaRef {
         ("margin_of_error_95_change", Float64),
         ("significant", Boolean),
         ("low_sample", Boolean),
+    ])
+}
+
+/// `social_circle` (docs/SPEC.md §9.3).
+fn social_circle_schema() -> SchemaRef {
+    use DataType::*;
+    schema(&[
+        ("account_id", Utf8),
+        ("handle", Utf8),
+        ("circle_size", Int64),
+        ("circle_customers", Int64),
+        ("circle_value", Float64),
+        ("mentions_received", Int64),
+        ("network_influence", Float64),
+        ("circle_rank", Int64),
+    ])
+}
+
+/// `circle_prospects` (docs/SPEC.md §9.4).
+fn circle_prospects_schema() -> SchemaRef {
+    use DataType::*;
+    schema(&[
+        ("handle", Utf8),
+        ("customers_linked", Int64),
+        ("customers_value", Float64),
+        ("network_influence", Float64),
     ])
 }
 

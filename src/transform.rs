@@ -11,8 +11,10 @@ use chrono::NaiveDate;
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::prelude::SessionContext;
 
+use futures::future::{BoxFuture, FutureExt};
+
 use crate::calendar::{day_start_micros, days_since_epoch};
-use crate::config::{Settings, OTHER_TOPIC};
+use crate::config::{Circle, Settings, OTHER_TOPIC};
 use crate::engine::{plan_sql, Keep, Materialize};
 use crate::error::Result;
 use crate::history::History;
@@ -35,7 +37,9 @@ pub struct Step {
     pub wave: u8,
 }
 
-/// The transform steps of docs/SPEC.md §3, §4, §6, §8, in pipeline order (after the checks).
+/// The transform steps of docs/SPEC.md §3, §4, §6, §8, §9, in pipeline
+/// order (after the checks). Besides them, one step is Rust:
+/// [`NETWORK_RANK`].
 pub const STEPS: &[Step] = &[
     Step {
         file: "10_valid_accounts.sql",
@@ -49,6 +53,13 @@ pub const STEPS: &[Step] = &[
         sql: include_str!("../sql/12_window_influence.sql"),
         output: "window_influence",
         materialize: Materialize::Never,
+        wave: 0,
+    },
+    Step {
+        file: "30_interaction_edges.sql",
+        sql: include_str!("../sql/30_interaction_edges.sql"),
+        output: "interaction_edges",
+        materialize: Materialize::Always,
         wave: 0,
     },
     Step {
@@ -66,16 +77,23 @@ pub const STEPS: &[Step] = &[
         wave: 1,
     },
     Step {
+        file: "31_graph_handles.sql",
+        sql: include_str!("../sql/31_graph_handles.sql"),
+        output: "graph_handles",
+        materialize: Materialize::Always,
+        wave: 1,
+    },
+    Step {
+        file: "34_circle_links.sql",
+        sql: include_str!("../sql/34_circle_links.sql"),
+        output: "circle_links",
+        materialize: Materialize::Always,
+        wave: 1,
+    },
+    Step {
         file: "12_window_mentions.sql",
         sql: include_str!("../sql/12_window_mentions.sql"),
         output: "window_mentions",
-        materialize: Materialize::Always,
-        wave: 2,
-    },
-    Step {
-        file: "14_influence.sql",
-        sql: include_str!("../sql/14_influence.sql"),
-        output: "account_influence",
         materialize: Materialize::Always,
         wave: 2,
     },
@@ -84,6 +102,13 @@ pub const STEPS: &[Step] = &[
         sql: include_str!("../sql/15_latest_response.sql"),
         output: "latest_response",
         materialize: Materialize::Always,
+        wave: 2,
+    },
+    Step {
+        file: "32_graph_edges.sql",
+        sql: include_str!("../sql/32_graph_edges.sql"),
+        output: "graph_edges",
+        materialize: Materialize::Never,
         wave: 2,
     },
     Step {
@@ -101,88 +126,123 @@ pub const STEPS: &[Step] = &[
         wave: 3,
     },
     Step {
+        file: "14_handle_influence.sql",
+        sql: include_str!("../sql/14_handle_influence.sql"),
+        output: "handle_influence",
+        materialize: Materialize::Always,
+        wave: 4,
+    },
+    Step {
+        file: "33_network_influence.sql",
+        sql: include_str!("../sql/33_network_influence.sql"),
+        output: "network_ranks",
+        materialize: Materialize::Always,
+        wave: 4,
+    },
+    Step {
+        file: "14_influence.sql",
+        sql: include_str!("../sql/14_influence.sql"),
+        output: "account_influence",
+        materialize: Materialize::Always,
+        wave: 5,
+    },
+    Step {
         file: "18_scored_influence.sql",
         sql: include_str!("../sql/18_scored_influence.sql"),
         output: "scored_influence",
         materialize: Materialize::InFiles,
-        wave: 4,
+        wave: 6,
     },
     Step {
         file: "19_scored_mentions.sql",
         sql: include_str!("../sql/19_scored_mentions.sql"),
         output: "scored_mentions",
         materialize: Materialize::InFiles,
-        wave: 5,
+        wave: 7,
     },
     Step {
         file: "20_account_features.sql",
         sql: include_str!("../sql/20_account_features.sql"),
         output: "account_features",
         materialize: Materialize::Always,
-        wave: 6,
+        wave: 8,
     },
     Step {
         file: "21_spend_ranks.sql",
         sql: include_str!("../sql/21_spend_ranks.sql"),
         output: "spend_ranks",
         materialize: Materialize::InFiles,
-        wave: 7,
+        wave: 9,
     },
     Step {
         file: "22_customer_tiers.sql",
         sql: include_str!("../sql/22_customer_tiers.sql"),
         output: Output::CustomerTiers.name(),
         materialize: Materialize::Always,
-        wave: 8,
+        wave: 10,
     },
     Step {
         file: "23_nps_population.sql",
         sql: include_str!("../sql/23_nps_population.sql"),
         output: "nps_population",
         materialize: Materialize::Always,
-        wave: 9,
+        wave: 11,
     },
     Step {
         file: "26_tier_movements.sql",
         sql: include_str!("../sql/26_tier_movements.sql"),
         output: Output::TierMovements.name(),
         materialize: Materialize::Always,
-        wave: 9,
+        wave: 11,
     },
     Step {
         file: "29_care_queue.sql",
         sql: include_str!("../sql/29_care_queue.sql"),
         output: Output::CareQueue.name(),
         materialize: Materialize::Never,
-        wave: 9,
+        wave: 11,
+    },
+    Step {
+        file: "35_social_circle.sql",
+        sql: include_str!("../sql/35_social_circle.sql"),
+        output: Output::SocialCircle.name(),
+        materialize: Materialize::Never,
+        wave: 11,
+    },
+    Step {
+        file: "36_circle_prospects.sql",
+        sql: include_str!("../sql/36_circle_prospects.sql"),
+        output: Output::CircleProspects.name(),
+        materialize: Materialize::Never,
+        wave: 11,
     },
     Step {
         file: "24_nps_aggregates.sql",
         sql: include_str!("../sql/24_nps_aggregates.sql"),
         output: Output::NpsAggregates.name(),
         materialize: Materialize::Always,
-        wave: 10,
+        wave: 12,
     },
     Step {
         file: "25_social_pulse.sql",
         sql: include_str!("../sql/25_social_pulse.sql"),
         output: Output::SocialPulse.name(),
         materialize: Materialize::Never,
-        wave: 10,
+        wave: 12,
     },
     Step {
         file: "27_tier_migration.sql",
         sql: include_str!("../sql/27_tier_migration.sql"),
         output: Output::TierMigration.name(),
         materialize: Materialize::Never,
-        wave: 10,
+        wave: 12,
     },
     Step {
         file: "28_nps_changes.sql",
         sql: include_str!("../sql/28_nps_changes.sql"),
         output: Output::NpsChanges.name(),
         materialize: Materialize::Never,
-        wave: 11,
+        wave: 13,
     },
 ];
 
@@ -233,6 +293,19 @@ pub fn params(date: NaiveDate, s: &Settings, history: &History) -> ParamValues {
             "min_responses",
             ScalarValue::Int64(Some(s.quality.min_responses)),
         ),
+        ("circle_start", day_start(days_back(s.windows.circle_days))),
+        (
+            "own_handles",
+            ScalarValue::Utf8(Some(s.circle.normalized_own_handles().join(","))),
+        ),
+        (
+            "prospect_min_customers",
+            ScalarValue::Int64(Some(i64::from(s.circle.prospect_min_customers))),
+        ),
+        (
+            "network_provider",
+            ScalarValue::Boolean(Some(s.influence.network_provider)),
+        ),
     ]
     .into_iter()
     .chain(history.params())
@@ -241,19 +314,64 @@ pub fn params(date: NaiveDate, s: &Settings, history: &History) -> ParamValues {
     ParamValues::Map(map.into_iter().map(|(k, v)| (k, v.into())).collect())
 }
 
+/// The Rust step of the pipeline (docs/SPEC.md §9.2, [`crate::circle`]):
+/// it reads `graph_edges` and `graph_handles` and registers
+/// `node_influence`, in its wave like the SQL steps.
+#[derive(Debug)]
+pub struct RustStep {
+    /// Its name in logs and errors.
+    pub name: &'static str,
+    /// The registered results it reads.
+    pub reads: &'static [&'static str],
+    /// The name later steps read its result under.
+    pub output: &'static str,
+    /// Its wave (see [`Step::wave`]).
+    pub wave: u8,
+}
+
+/// The PageRank of the interaction graph.
+pub const NETWORK_RANK: RustStep = RustStep {
+    name: "network_rank",
+    reads: &[crate::circle::EDGES, crate::circle::HANDLES],
+    output: crate::circle::OUTPUT,
+    wave: 3,
+};
+
 /// Run the transform steps on `ctx`; each is kept as `keep` says for its
 /// [`Materialize`]. Steps of one wave run together, unless the policy runs
-/// them one at a time.
-pub async fn run_steps(ctx: &SessionContext, params: &ParamValues, keep: &Keep) -> Result<()> {
+/// them one at a time. `circle` holds the settings of the Rust step.
+pub async fn run_steps(
+    ctx: &SessionContext,
+    params: &ParamValues,
+    keep: &Keep,
+    circle: &Circle,
+) -> Result<()> {
     let one_at_a_time = keep.one_at_a_time();
-    for wave in STEPS.chunk_by(|a, b| a.wave == b.wave && !one_at_a_time) {
-        let runs = wave.iter().map(|step| async move {
-            let df = plan_sql(ctx, step.file, step.sql, params).await?;
-            keep.for_step(step.materialize)
-                .register(ctx, step.output, df)
-                .await
-        });
-        futures::future::try_join_all(runs).await?;
+    let last = STEPS.iter().map(|s| s.wave).max().unwrap_or(0);
+    for wave in 0..=last.max(NETWORK_RANK.wave) {
+        let mut runs: Vec<BoxFuture<'_, Result<()>>> = STEPS
+            .iter()
+            .filter(|step| step.wave == wave)
+            .map(|step| {
+                async move {
+                    let df = plan_sql(ctx, step.file, step.sql, params).await?;
+                    keep.for_step(step.materialize)
+                        .register(ctx, step.output, df)
+                        .await
+                }
+                .boxed()
+            })
+            .collect();
+        if NETWORK_RANK.wave == wave {
+            runs.push(crate::circle::network_rank(ctx, keep, circle.iterations).boxed());
+        }
+        if one_at_a_time {
+            for run in runs {
+                run.await?;
+            }
+        } else {
+            futures::future::try_join_all(runs).await?;
+        }
     }
     Ok(())
 }
@@ -291,6 +409,34 @@ mod tests {
                     step.file, step.wave, other.output, other.wave
                 );
             }
+        }
+    }
+
+    /// The Rust step runs after the steps whose results it reads and
+    /// before every step that reads its result.
+    #[test]
+    fn the_rust_step_sits_between_its_inputs_and_readers() {
+        let rust = &NETWORK_RANK;
+        for step in STEPS {
+            if rust.reads.contains(&step.output) {
+                assert!(step.wave < rust.wave, "{} feeds {}", step.file, rust.name);
+            }
+            let reads = step
+                .sql
+                .lines()
+                .map(|line| line.split("--").next().unwrap_or(""))
+                .flat_map(|code| code.split(|c: char| !(c.is_alphanumeric() || c == '_')))
+                .any(|word| word == rust.output);
+            if reads {
+                assert!(step.wave > rust.wave, "{} reads {}", step.file, rust.output);
+            }
+            assert!(
+                step.output != rust.output,
+                "{} and {} both register {}",
+                step.file,
+                rust.name,
+                rust.output
+            );
         }
     }
 }

@@ -43,6 +43,9 @@ pub struct Checks {
     /// `[checks.influence_scores]`.
     #[serde(skip_serializing_if = "InputChecks::is_empty")]
     pub influence_scores: InputChecks,
+    /// `[checks.connections]`.
+    #[serde(skip_serializing_if = "InputChecks::is_empty")]
+    pub connections: InputChecks,
 }
 
 impl Checks {
@@ -52,6 +55,7 @@ impl Checks {
             "mentions" => Some(&self.mentions),
             "surveys" => Some(&self.surveys),
             "influence_scores" => Some(&self.influence_scores),
+            "connections" => Some(&self.connections),
             _ => None,
         }
     }
@@ -147,6 +151,7 @@ impl Quality {
             "mentions" => self.mentions.as_ref(),
             "surveys" => self.surveys.as_ref(),
             "influence_scores" => self.influence_scores.as_ref(),
+            "connections" => self.connections.as_ref(),
             _ => None,
         }
     }
@@ -243,7 +248,13 @@ fn ratio(key: &str, v: f64) -> Result<()> {
 /// Reject values of these sections that make no sense (part of
 /// `Settings::validate`).
 pub(super) fn validate(s: &Settings) -> Result<()> {
-    for table in ["accounts", "mentions", "surveys", "influence_scores"] {
+    for table in [
+        "accounts",
+        "mentions",
+        "surveys",
+        "influence_scores",
+        "connections",
+    ] {
         let Some(q) = s.quality.table(table) else {
             continue;
         };

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 
 mod care;
 pub mod checks;
+mod circle;
 mod engine;
 mod lineage;
 mod report;
@@ -23,6 +24,7 @@ pub use care::{CareSettings, TopicRule, LANES, OTHER_TOPIC};
 pub use checks::{
     Audits, Checks, InputChecks, Level, Limits, ReasonLimit, RejectsSettings, TableQuality,
 };
+pub use circle::{normalize_handle, Circle, Influence};
 pub use engine::{parse_size, EngineKind, EngineSettings, MemoryLimit, TableFormat};
 pub use lineage::{LineageEnv, LineageSettings, LineageTransport};
 pub use report::ReportSettings;
@@ -45,6 +47,11 @@ pub struct Settings {
     pub quality: Quality,
     /// Weights and thresholds of the scoring.
     pub scoring: Scoring,
+    /// Where `influence_norm` comes from (docs/SPEC.md §3, §9).
+    pub influence: Influence,
+    /// The customer's circle: the interaction graph, PageRank, prospects
+    /// (docs/SPEC.md §9).
+    pub circle: Circle,
     /// Engine settings (memory, parallelism, file layout).
     pub engine: EngineSettings,
     /// Object store client settings (retries, timeouts, builder options).
@@ -78,6 +85,8 @@ pub struct Windows {
     /// How far back `tier_movements` looks for the previous committed
     /// `customer_tiers` partition: the newest of D−1 … D−this.
     pub movement_lookback_days: u32,
+    /// Connections window (and partitions of `connections` read; docs/SPEC.md §9).
+    pub circle_days: u32,
 }
 
 /// Quality gate settings.
@@ -100,6 +109,9 @@ pub struct Quality {
     /// `[quality.influence_scores]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub influence_scores: Option<TableQuality>,
+    /// `[quality.connections]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connections: Option<TableQuality>,
 }
 
 /// Scoring weights and thresholds.
@@ -150,6 +162,8 @@ impl Default for Settings {
             windows: Windows::default(),
             quality: Quality::default(),
             scoring: Scoring::default(),
+            influence: Influence::default(),
+            circle: Circle::default(),
             engine: EngineSettings::default(),
             storage: StorageSettings::default(),
             checks: Checks::default(),
@@ -169,6 +183,7 @@ impl Default for Windows {
             nps_days: 90,
             influence_max_age_days: 90,
             movement_lookback_days: 7,
+            circle_days: 90,
         }
     }
 }
@@ -182,6 +197,7 @@ impl Default for Quality {
             mentions: None,
             surveys: None,
             influence_scores: None,
+            connections: None,
         }
     }
 }
@@ -256,11 +272,13 @@ impl Settings {
             ("nps_days", w.nps_days),
             ("influence_max_age_days", w.influence_max_age_days),
             ("movement_lookback_days", w.movement_lookback_days),
+            ("circle_days", w.circle_days),
         ] {
             if v == 0 || v > 3660 {
                 return Err(Error::Usage(format!("{name} must be in 1..=3660, got {v}")));
             }
         }
+        self.circle.validate()?;
         let q = &self.quality;
         if !(0.0..=1.0).contains(&q.max_reject_ratio) {
             return Err(Error::Usage(format!(
@@ -429,6 +447,36 @@ mod tests {
         assert!(s.to_toml().contains("memory_limit = \"512m\""));
         assert!(!Settings::default().engine.memory_limit.is_set());
         assert!(Settings::from_toml_str("[engine]\nmemory_limit = \"lots\"\n").is_err());
+    }
+
+    #[test]
+    fn circle_settings_are_checked_and_named() {
+        let s =
+            Settings::from_toml_str("[circle]\nown_handles = [\" @AcmeTel \", \"acme.care\"]\n")
+                .unwrap();
+        assert_eq!(s.circle.normalized_own_handles(), ["acmetel", "acme.care"]);
+        assert!(RunConfig::new(None, s).is_ok());
+        assert_eq!(Settings::default().windows.circle_days, 90);
+        assert!(!Settings::default().influence.network_provider);
+        for (toml, key) in [
+            (
+                "[circle]\nown_handles = [\"acme tel\"]\n",
+                "circle.own_handles",
+            ),
+            ("[circle]\nown_handles = [\"@\"]\n", "circle.own_handles"),
+            ("[circle]\nown_handles = [\"a..b\"]\n", "circle.own_handles"),
+            ("[circle]\niterations = 0\n", "circle.iterations"),
+            (
+                "[circle]\nprospect_min_customers = 0\n",
+                "circle.prospect_min_customers",
+            ),
+            ("[windows]\ncircle_days = 0\n", "circle_days"),
+        ] {
+            let e = RunConfig::new(None, Settings::from_toml_str(toml).unwrap()).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{toml}");
+            assert!(e.to_string().contains(key), "{e} lacks {key}");
+        }
+        assert!(Settings::from_toml_str("[influence]\nnetwork = true\n").is_err());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! What the input contract says (docs/SPEC.md §1–2), as data: the four input
+//! What the input contract says (docs/SPEC.md §1–2), as data: the five input
 //! tables, their columns and the logical kind of each (which physical types
 //! are accepted, which canonical type the typed view casts to), the check
 //! step that applies each table's row rules, and which partition dates a
@@ -100,6 +100,8 @@ pub enum Window {
     Surveys,
     /// D-(influence_max_age_days-1) … D.
     Influence,
+    /// D-(circle_days-1) … D.
+    Circle,
 }
 
 /// One input table of the contract.
@@ -202,9 +204,28 @@ pub const INFLUENCE: TableSpec = TableSpec {
     reads_checked: &[],
 };
 
-/// The four input tables in contract order (surveys after accounts: the
+/// connections (docs/SPEC.md §2, §9): optional; a missing table or
+/// partition is no rows.
+pub const CONNECTIONS: TableSpec = TableSpec {
+    name: "connections",
+    key: "handle",
+    columns: &[
+        ("handle", Kind::Str),
+        ("connected_handle", Kind::Str),
+        ("kind", Kind::Str),
+        ("observed_at", Kind::Timestamp),
+    ],
+    window: Window::Circle,
+    check_sql: (
+        "05_check_connections.sql",
+        include_str!("../../sql/05_check_connections.sql"),
+    ),
+    reads_checked: &[],
+};
+
+/// The five input tables in contract order (surveys after accounts: the
 /// survey check reads the checked accounts).
-pub const TABLES: [&TableSpec; 4] = [&ACCOUNTS, &MENTIONS, &SURVEYS, &INFLUENCE];
+pub const TABLES: [&TableSpec; 5] = [&ACCOUNTS, &MENTIONS, &SURVEYS, &INFLUENCE, &CONNECTIONS];
 
 impl TableSpec {
     /// Schema of `_rejects/<table>`: contract columns in canonical types,
@@ -242,6 +263,7 @@ pub fn partition_dates(spec: &TableSpec, date: NaiveDate, s: &Settings) -> Vec<N
         Window::Mentions => s.windows.mentions_days,
         Window::Surveys => s.windows.nps_days,
         Window::Influence => s.windows.influence_max_age_days,
+        Window::Circle => s.windows.circle_days,
     };
     (0..days)
         .rev()
@@ -283,5 +305,6 @@ mod tests {
         assert_eq!(mentions[0].to_string(), "2026-02-09"); // D - 29
         assert_eq!(mentions[29], d);
         assert_eq!(partition_dates(&SURVEYS, d, &s).len(), 90);
+        assert_eq!(partition_dates(&CONNECTIONS, d, &s).len(), 90);
     }
 }

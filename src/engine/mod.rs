@@ -225,7 +225,13 @@ impl Engine {
         if !self.is_ballista() {
             return df.sort(order).map_err(err);
         }
-        let batches = df.collect().await.map_err(err)?;
+        let schema = Arc::new(df.schema().as_arrow().clone());
+        let mut batches = df.collect().await.map_err(err)?;
+        if batches.is_empty() {
+            // no row at all (a table without rejects, an input without
+            // files): one empty batch keeps the columns to sort by
+            batches.push(arrow::record_batch::RecordBatch::new_empty(schema));
+        }
         SessionContext::new()
             .read_batches(batches)
             .and_then(|df| df.sort(order))

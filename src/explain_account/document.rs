@@ -89,10 +89,52 @@ pub struct Explanation {
     /// The account's shouts in D's care queue, in queue order (empty unless
     /// scored; docs/SPEC.md §8).
     pub shouts: Vec<CareShout>,
+    /// The account's circle (docs/SPEC.md §9.3): its social_circle row and
+    /// the top linked handles (null unless scored).
+    pub circle: Option<Circle>,
     /// The latest survey response in the window (null when none).
     pub survey: Option<Survey>,
     /// The run's windows.
     pub windows: Windows,
+}
+
+/// The account's row of D's social_circle, with the top handles of its
+/// circle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Circle {
+    /// The account's handle in the handle map (null without one or when
+    /// ambiguous).
+    pub handle: Option<String>,
+    /// Handles linked to it either way.
+    pub circle_size: i64,
+    /// Of those, handles of scored accounts.
+    pub circle_customers: i64,
+    /// The sum of their value_score.
+    pub circle_value: f64,
+    /// Distinct mentions by others naming the handle.
+    pub mentions_received: i64,
+    /// Weighted PageRank as a 0–100 percent rank (null outside the graph).
+    pub network_influence: Option<f64>,
+    /// 1 = the most influential scored account.
+    pub circle_rank: i64,
+    /// Up to 10 linked handles, the most strongly linked first.
+    #[serde(default)]
+    pub top_linked: Vec<LinkedHandle>,
+}
+
+/// A handle of the account's circle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkedHandle {
+    /// The linked handle.
+    pub handle: String,
+    /// Weight of the edge from the account's handle to it (0 when none).
+    pub weight_out: i64,
+    /// Weight of the edge from it to the account's handle (0 when none).
+    pub weight_in: i64,
+    /// The scored account it maps to (null: not a customer).
+    pub account_id: Option<String>,
+    /// Its network_influence.
+    pub network_influence: Option<f64>,
 }
 
 /// One of the account's shouts in D's care queue.

@@ -121,6 +121,7 @@ impl Explanation {
         self.handle_text(&mut out);
         self.mentions_text(&mut out);
         self.shouts_text(&mut out);
+        self.circle_text(&mut out);
         self.survey_text(&mut out);
         out
     }
@@ -364,6 +365,39 @@ impl Explanation {
                 x.topic.clone(),
                 x.route.clone(),
                 if x.churn_intent { "yes" } else { "no" }.into(),
+            ]);
+        }
+        out.push_str(&table("  ", &rows));
+    }
+
+    /// The account's circle and its top linked handles.
+    fn circle_text(&self, out: &mut String) {
+        let Some(c) = &self.circle else {
+            return;
+        };
+        let influence = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.2}"));
+        out.push_str(&format!(
+            "\nCircle (docs/SPEC.md §9): handle {}\n  {} linked, {} of them customers \
+             (value {:.2}); {} received; network influence {}; circle_rank {}\n",
+            c.handle.as_deref().unwrap_or("-"),
+            plural(c.circle_size, "handle"),
+            c.circle_customers,
+            c.circle_value,
+            plural(c.mentions_received, "mention"),
+            influence(c.network_influence),
+            c.circle_rank
+        ));
+        if c.top_linked.is_empty() {
+            return;
+        }
+        let mut rows = vec![cells(&["handle", "out", "in", "customer", "influence"])];
+        for l in &c.top_linked {
+            rows.push(vec![
+                l.handle.clone(),
+                l.weight_out.to_string(),
+                l.weight_in.to_string(),
+                l.account_id.clone().unwrap_or_else(|| "-".into()),
+                influence(l.network_influence),
             ]);
         }
         out.push_str(&table("  ", &rows));

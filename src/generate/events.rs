@@ -130,6 +130,10 @@ impl Model {
         let t = r.below(TEXTS.len() as u64 + 1) as usize;
         let mut text = String::new();
         let written = super::texts::mention_text(self.seed, day, k, t, &mut text);
+        if written.is_some() && text.len() < 1024 {
+            // the @-handles of the circle (docs/SPEC.md §9), a stream of their own
+            self.tag_handles(day, k, &mut text);
+        }
         opt_str(&mut c.text, written.map(|()| text.as_str()));
         c.lang.append_value(if r.chance(0.8) { "en" } else { "es" });
         c.buf = text;

@@ -47,6 +47,8 @@ pub(super) const T_LEVEL: u64 = 9;
 pub(super) const T_DAY: u64 = 10;
 pub(super) const T_NAME: u64 = 11;
 pub(super) const T_TEXT: u64 = 12;
+pub(super) const T_LINK: u64 = 13;
+pub(super) const T_TAG: u64 = 14;
 
 pub(super) const DAY_MS: i64 = 86_400_000;
 pub(super) const FIRST: [&str; 32] = [

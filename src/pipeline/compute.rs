@@ -54,7 +54,13 @@ pub(crate) async fn compute(c: Checked<'_>) -> Result<Computed<'_>> {
         .collect();
     let t = Instant::now();
     if passed {
-        transform::run_steps(&p.session.ctx, &p.params, &p.session.keep).await?;
+        transform::run_steps(
+            &p.session.ctx,
+            &p.params,
+            &p.session.keep,
+            &p.run.cfg.settings().circle,
+        )
+        .await?;
     }
     timings.insert("transform".into(), elapsed_ms(t));
     let run = RunInfo {

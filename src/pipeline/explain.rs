@@ -26,7 +26,7 @@ pub async fn explain(cfg: &RunConfig, analyze: bool) -> Result<String> {
     run.id = "explain".into();
     run.plans = Some(keep.clone());
     let c = check(prepare(&run).await?).await?;
-    transform::run_steps(&c.p.session.ctx, &c.p.params, &keep).await?;
+    transform::run_steps(&c.p.session.ctx, &c.p.params, &keep, &cfg.settings().circle).await?;
     let plans = plans
         .lock()
         .map_err(|_| Error::Internal("explain: plans lock poisoned".into()))?;
@@ -36,8 +36,10 @@ pub async fn explain(cfg: &RunConfig, analyze: bool) -> Result<String> {
     let steps = transform::STEPS
         .iter()
         .map(|step| (step.file, step.output.to_string()));
+    let rust = transform::NETWORK_RANK;
+    let rust = std::iter::once((rust.name, rust.output.to_string()));
     let mut text = String::new();
-    for (file, name) in checks.chain(steps) {
+    for (file, name) in checks.chain(steps).chain(rust) {
         let plan = plans
             .get(&name)
             .map(String::as_str)

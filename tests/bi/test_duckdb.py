@@ -35,7 +35,7 @@ PARTITION = f"snapshot_date={DATE}"
 RUN_TIMEOUT_S = 600
 DOUBLE_ABS_TOL = 1e-9
 PART_FILE = re.compile(r"part-\d{5}\.parquet")
-INPUT_TABLES = ("accounts", "mentions", "surveys", "influence_scores")
+INPUT_TABLES = ("accounts", "mentions", "surveys", "influence_scores", "connections")
 
 VARCHAR, DOUBLE, BIGINT, INTEGER, BOOLEAN = "VARCHAR", "DOUBLE", "BIGINT", "INTEGER", "BOOLEAN"
 DECIMAL = "DECIMAL(18,2)"
@@ -143,6 +143,26 @@ OUTPUTS: dict[str, list[tuple[str, str]]] = {
         ("lane", VARCHAR),
         ("due_at", TIMESTAMPTZ),
         ("queue_rank", BIGINT),
+    ],
+}
+# docs/SPEC.md §9: the circle outputs, checked for their columns, types and
+# row order here (their rows on a hand-checked graph: tests/it/circle.rs).
+CIRCLE_OUTPUTS: dict[str, list[tuple[str, str]]] = {
+    "social_circle": [
+        ("account_id", VARCHAR),
+        ("handle", VARCHAR),
+        ("circle_size", BIGINT),
+        ("circle_customers", BIGINT),
+        ("circle_value", DOUBLE),
+        ("mentions_received", BIGINT),
+        ("network_influence", DOUBLE),
+        ("circle_rank", BIGINT),
+    ],
+    "circle_prospects": [
+        ("handle", VARCHAR),
+        ("customers_linked", BIGINT),
+        ("customers_value", DOUBLE),
+        ("network_influence", DOUBLE),
     ],
 }
 # The columns naming a row (for messages and sorting expected rows).
@@ -378,6 +398,20 @@ def test_columns_and_duckdb_types(out, table):
     assert not wrong, f"{table}: DuckDB types (got, expected): {wrong}"
 
 
+@pytest.mark.parametrize("table", list(CIRCLE_OUTPUTS))
+def test_circle_outputs_read_by_duckdb(out, table):
+    names, types, rows = duck_query(out, table)
+    assert names == [n for n, _ in CIRCLE_OUTPUTS[table]], f"{table}: DuckDB columns {names}"
+    wrong = {n: (types[n], t) for n, t in CIRCLE_OUTPUTS[table] if types[n] != t}
+    assert not wrong, f"{table}: DuckDB types (got, expected): {wrong}"
+    if table == "social_circle":
+        # one row per scored account, stored by account_id
+        _, _, tiers = duck_query(out, "customer_tiers")
+        stored = [r["account_id"] for r in physical_rows(out, table)]
+        assert stored == sorted(r[0] for r in tiers)
+        assert sorted(r[7] for r in rows) == list(range(1, len(rows) + 1))
+
+
 @pytest.mark.parametrize("table", TABLES)
 def test_rows_match_expected(out, table):
     expected = sorted(load_expected(table), key=sort_key(table))
@@ -473,7 +507,7 @@ def test_manifest(out):
 
 def allowed_output_file(rel: str) -> bool:
     parts = rel.split("/")
-    if parts[0] in OUTPUTS:
+    if parts[0] in OUTPUTS or parts[0] in CIRCLE_OUTPUTS:
         return len(parts) == 3 and parts[1] == PARTITION and (
             parts[2] == "_SUCCESS" or PART_FILE.fullmatch(parts[2]) is not None)
     if parts[0] == "_rejects":

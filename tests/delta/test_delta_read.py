@@ -42,7 +42,7 @@ PARTITION = f"snapshot_date={DATE}"
 RUN_TIMEOUT_S = 600
 OUTPUTS = tuple(bi.OUTPUTS)  # the three of docs/SPEC.md §4 and the three of §6
 REJECTS = tuple(f"_rejects/{t}" for t in bi.INPUT_TABLES)
-PUBLISHED = OUTPUTS + REJECTS
+PUBLISHED = OUTPUTS + tuple(bi.CIRCLE_OUTPUTS) + REJECTS  # the circle (§9): Delta = Hive
 ORDER_BY = bi.ORDER_BY  # docs/SPEC.md §4, §6, as DuckDB ORDER BY expressions
 # The second run: other scoring weights, NPS sample size and mentions window,
 # so every output table's rows of version 1 differ from version 0.

@@ -126,3 +126,55 @@ fn ballista_needs_a_scheduler_url() {
         stderr(&o)
     );
 }
+
+/// The circle (docs/SPEC.md §9) on a cluster: the planted graph of
+/// tests/it/circle.rs (mentions with @-handles, connections with a reject)
+/// gives the same social_circle, circle_prospects and
+/// _rejects/connections rows on Ballista as on the local engine, and the
+/// hand-computed ones. The fixtures test above covers a run without any
+/// `connections` file.
+#[cfg(feature = "ballista-standalone")]
+#[test]
+fn ballista_circle_equals_the_local_engine_on_the_planted_graph() {
+    let cluster = Cluster::start();
+    let (input, config) = crate::circle::planted("ballista-circle");
+    let root = input.parent().unwrap().to_path_buf();
+    let cfg = config.to_str().unwrap();
+    let local = root.join("local");
+    assert_exit(&run(&input, &local, &["--config", cfg]), 0);
+    let remote = root.join("remote");
+    let o = run(
+        &input,
+        &remote,
+        &[
+            "--config",
+            cfg,
+            "--engine",
+            "ballista",
+            "--scheduler",
+            &cluster.url,
+        ],
+    );
+    assert_exit(&o, 0);
+    for t in PUBLISHED {
+        let dir = |root: &std::path::Path| root.join(t).join(format!("snapshot_date={DATE}"));
+        let pretty = |root: &std::path::Path| {
+            arrow::util::pretty::pretty_format_batches(&read_partition(&dir(root)))
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            pretty(&local),
+            pretty(&remote),
+            "{t}: ballista rows differ from the local engine's"
+        );
+        assert!(dir(&remote).join("_SUCCESS").exists());
+    }
+    let rows = crate::circle::table_rows(&remote, "social_circle");
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[1][..4], ["B", "bob", "4", "3"]);
+    assert_eq!(
+        crate::circle::table_rows(&remote, "circle_prospects"),
+        [["pro", "2", "43.33", "80.0"]]
+    );
+}

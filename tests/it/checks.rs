@@ -612,7 +612,7 @@ fn checks_command_prints_every_result_and_exits_like_a_run() {
     }
     assert_eq!(
         text.lines().filter(|l| l.starts_with("threshold ")).count(),
-        4,
+        5,
         "{text}"
     );
     assert!(

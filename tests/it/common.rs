@@ -12,7 +12,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 pub const DATE: &str = "2026-03-10";
 
 /// The outputs of a run (without `_rejects`).
-pub const OUTPUTS: [&str; 7] = [
+pub const OUTPUTS: [&str; 9] = [
     "customer_tiers",
     "nps_aggregates",
     "social_pulse",
@@ -20,10 +20,12 @@ pub const OUTPUTS: [&str; 7] = [
     "tier_migration",
     "nps_changes",
     "care_queue",
+    "social_circle",
+    "circle_prospects",
 ];
 
 /// Every table a run publishes (partition D, with `_SUCCESS`).
-pub const PUBLISHED: [&str; 11] = [
+pub const PUBLISHED: [&str; 14] = [
     OUTPUTS[0],
     OUTPUTS[1],
     OUTPUTS[2],
@@ -31,10 +33,13 @@ pub const PUBLISHED: [&str; 11] = [
     OUTPUTS[4],
     OUTPUTS[5],
     OUTPUTS[6],
+    OUTPUTS[7],
+    OUTPUTS[8],
     "_rejects/accounts",
     "_rejects/mentions",
     "_rejects/surveys",
     "_rejects/influence_scores",
+    "_rejects/connections",
 ];
 
 pub fn repo() -> PathBuf {

@@ -60,6 +60,9 @@ fn generated_layout_mixes_physical_types_and_marks_partitions() {
     assert_eq!(report["tables"]["surveys"]["partitions"], 90);
     assert_eq!(report["tables"]["influence_scores"]["partitions"], 13);
     assert_eq!(report["tables"]["influence_scores"]["files"], 39);
+    // weekly over the 90-day circle window: D, D-7, … D-84
+    assert_eq!(report["tables"]["connections"]["partitions"], 13);
+    assert_eq!(report["tables"]["connections"]["files"], 26);
 
     let accounts = dir.join("accounts/snapshot_date=2026-03-10");
     assert!(accounts.join("_SUCCESS").exists());
@@ -122,7 +125,19 @@ fn run_on_generated_data_passes_the_quality_gate() {
         let dups = m["inputs"][table]["duplicates_dropped"].as_u64().unwrap();
         assert!(dups > 0, "{table}: redeliveries are dropped as duplicates");
     }
-    for table in ["customer_tiers", "nps_aggregates", "social_pulse"] {
+    let connections = &m["inputs"]["connections"];
+    assert!(
+        connections["rejected"].as_u64().unwrap() > 0,
+        "unknown kinds"
+    );
+    assert!(connections["reject_ratio"].as_f64().unwrap() < 0.035);
+    for table in [
+        "customer_tiers",
+        "nps_aggregates",
+        "social_pulse",
+        "social_circle",
+        "circle_prospects",
+    ] {
         let rows = m["outputs"][table]["rows"].as_u64().unwrap();
         assert!(rows > 0, "{table} is empty");
     }

@@ -6,6 +6,7 @@ mod backfill;
 mod ballista;
 mod care;
 mod checks;
+mod circle;
 mod cli;
 mod common;
 mod crash;

@@ -29,6 +29,11 @@
 //!   under the step's output name (`checked_<table>` for a check step),
 //!   replacing an earlier table of that name. It completes with the number of
 //!   result rows, so `statement count N` asserts N.
+//! - `PULSETIER SET <section>.<key> <TOML value>` (e.g. `circle.own_handles
+//!   ["acme"]`, `influence.network_provider true`): a setting over the
+//!   defaults for the parameters of the steps run after it.
+//! - `PULSETIER RUN network_rank`: the Rust step (`circle::network_rank`):
+//!   reads `graph_edges` and `graph_handles`, registers `node_influence`.
 //!
 //! Values as text (`query` results):
 //! - NULL of any type: `NULL`; the empty string: `(empty)`; other strings as
@@ -81,18 +86,62 @@ fn steps() -> Vec<(&'static str, String, &'static str)> {
 /// `baseline` (B), each none by default.
 fn params(
     date: NaiveDate,
-    previous: Option<NaiveDate>,
-    baseline: Option<NaiveDate>,
+    settings: &pulsetier::Settings,
+    history: (Option<NaiveDate>, Option<NaiveDate>),
 ) -> ParamValues {
+    let (previous, baseline) = history;
     pulsetier::transform::params(
         date,
-        &pulsetier::Settings::default(),
+        settings,
         &pulsetier::history::History {
             previous,
             baseline,
             ..Default::default()
         },
     )
+}
+
+/// The Rust step (`PULSETIER RUN network_rank`): reads `graph_edges` and
+/// `graph_handles`, registers `node_influence` in memory.
+async fn run_rust_step(
+    ctx: &SessionContext,
+    settings: &pulsetier::Settings,
+) -> Result<String, SltError> {
+    let step = pulsetier::transform::NETWORK_RANK;
+    ctx.deregister_table(step.output)?;
+    pulsetier::circle::network_rank(
+        ctx,
+        &pulsetier::engine::Keep::Memory,
+        settings.circle.iterations,
+    )
+    .await
+    .map_err(|e| SltError(format!("PULSETIER RUN {}: {e}", step.name)))?;
+    Ok(step.output.to_string())
+}
+
+/// The settings after `PULSETIER SET <section>.<key> <TOML value>` lines
+/// (each applied over the defaults and the lines before it).
+fn settings_of(lines: &[String]) -> Result<pulsetier::Settings, SltError> {
+    let mut sections = std::collections::BTreeMap::<&str, Vec<(&str, &str)>>::new();
+    for line in lines {
+        let (key, value) = line.split_once(' ').unwrap_or((line, ""));
+        let (section, name) = key.rsplit_once('.').ok_or_else(|| {
+            SltError(format!(
+                "PULSETIER SET {line}: expected <section>.<key> <value>"
+            ))
+        })?;
+        let keys = sections.entry(section).or_default();
+        keys.retain(|(k, _)| *k != name);
+        keys.push((name, value));
+    }
+    let mut toml = String::new();
+    for (section, keys) in sections {
+        toml.push_str(&format!("[{section}]\n"));
+        for (name, value) in keys {
+            toml.push_str(&format!("{name} = {value}\n"));
+        }
+    }
+    pulsetier::Settings::from_toml_str(&toml).map_err(|e| SltError(format!("PULSETIER SET: {e}")))
 }
 
 // ---------------------------------------------------------------------------
@@ -132,6 +181,8 @@ struct StepDb {
     date: NaiveDate,
     previous: Option<NaiveDate>,
     baseline: Option<NaiveDate>,
+    /// `PULSETIER SET` lines so far.
+    set: Vec<String>,
 }
 
 impl StepDb {
@@ -144,6 +195,7 @@ impl StepDb {
             date: NaiveDate::parse_from_str(DEFAULT_DATE, "%Y-%m-%d").expect("default date"),
             previous: None,
             baseline: None,
+            set: Vec::new(),
         }
     }
 
@@ -165,6 +217,20 @@ impl StepDb {
                 self.baseline = optional_date("BASELINE", date)?;
                 Ok(DBOutput::StatementComplete(0))
             }
+            [verb, key, value @ ..] if verb.eq_ignore_ascii_case("SET") => {
+                let mut set = self.set.clone();
+                set.push(format!("{key} {}", value.join(" ")));
+                settings_of(&set)?;
+                self.set = set;
+                Ok(DBOutput::StatementComplete(0))
+            }
+            [verb, name] if verb.eq_ignore_ascii_case("RUN")
+                && *name == pulsetier::transform::NETWORK_RANK.name =>
+            {
+                let output = run_rust_step(&self.ctx, &settings_of(&self.set)?).await?;
+                let rows = self.ctx.table(output.as_str()).await?.count().await?;
+                Ok(DBOutput::StatementComplete(rows as u64))
+            }
             [verb, file] if verb.eq_ignore_ascii_case("RUN") => {
                 let (output, sql) = step_sql(file).ok_or_else(|| {
                     let known: Vec<_> = steps().into_iter().map(|(f, _, _)| f).collect();
@@ -181,7 +247,11 @@ impl StepDb {
                     .sql(sql)
                     .await
                     .map_err(wrap)?
-                    .with_param_values(params(self.date, self.previous, self.baseline))
+                    .with_param_values(params(
+                        self.date,
+                        &settings_of(&self.set)?,
+                        (self.previous, self.baseline),
+                    ))
                     .map_err(wrap)?;
                 let kept = df.cache().await.map_err(wrap)?;
                 let rows = kept.clone().count().await.map_err(wrap)?;
@@ -192,7 +262,7 @@ impl StepDb {
                 Ok(DBOutput::StatementComplete(rows as u64))
             }
             _ => Err(SltError(format!(
-                "unknown pseudo-statement PULSETIER {}: use PULSETIER DATE YYYY-MM-DD, PULSETIER PREVIOUS YYYY-MM-DD|NONE, PULSETIER BASELINE YYYY-MM-DD|NONE or PULSETIER RUN <file>.sql",
+                "unknown pseudo-statement PULSETIER {}: use PULSETIER DATE YYYY-MM-DD, PULSETIER PREVIOUS YYYY-MM-DD|NONE, PULSETIER BASELINE YYYY-MM-DD|NONE, PULSETIER SET <section>.<key> <value>, PULSETIER RUN <file>.sql or PULSETIER RUN network_rank",
                 words.join(" ")
             ))),
         }

@@ -19,7 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = REPO_ROOT / "fixtures" / "input"
 DATE = "2026-03-10"
 BACKFILL_DATES = ("2026-03-08", "2026-03-09", "2026-03-10")
-INPUT_TABLES = ("accounts", "mentions", "surveys", "influence_scores")
+INPUT_TABLES = ("accounts", "mentions", "surveys", "influence_scores", "connections")
 RUN_TIMEOUT_S = 300
 
 # Host variables that could change what the binary does or where it sends

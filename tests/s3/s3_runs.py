@@ -24,9 +24,10 @@ OUT_BUCKET = "out-bucket"
 IN_PREFIX = "fixtures"
 S3_INPUT = f"s3://{IN_BUCKET}/{IN_PREFIX}"
 RUN_TIMEOUT_S = 300
-INPUT_TABLES = ("accounts", "mentions", "surveys", "influence_scores")
+INPUT_TABLES = ("accounts", "mentions", "surveys", "influence_scores", "connections")
 OUTPUT_TABLES = ("customer_tiers", "nps_aggregates", "social_pulse",
-                 "tier_movements", "tier_migration", "nps_changes", "care_queue")
+                 "tier_movements", "tier_migration", "nps_changes", "care_queue",
+                 "social_circle", "circle_prospects")
 REJECT_TABLES = tuple(f"_rejects/{t}" for t in INPUT_TABLES)
 PUBLISHED_TABLES = OUTPUT_TABLES + REJECT_TABLES
 
