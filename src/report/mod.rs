@@ -21,6 +21,7 @@ mod headline;
 pub mod html;
 mod records;
 pub mod rows;
+mod sections;
 
 /// The report's folder under the output.
 pub const REPORTS: &str = "_reports";
