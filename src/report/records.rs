@@ -4,6 +4,10 @@
 
 use chrono::{DateTime, Utc};
 
+#[allow(unused_imports)]
+use super::data::{BINS, BIN_WIDTH, TIERS};
+#[allow(unused_imports)]
+use super::format::Cell;
 use super::rows::{Columns, FromRow};
 use crate::error::Result;
 
@@ -167,6 +171,175 @@ impl FromRow for NpsChange {
             change: c.float_opt("change", i)?,
             margin_of_error_95_change: c.float_opt("margin_of_error_95_change", i)?,
             significant: c.boolean_opt("significant", i)?,
+        })
+    }
+}
+
+/// One group of D's `nps_aggregates`, as published.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpsRow {
+    #[allow(missing_docs)]
+    pub dimension: String,
+    #[allow(missing_docs)]
+    pub dimension_value: String,
+    #[allow(missing_docs)]
+    pub responses: i64,
+    #[allow(missing_docs)]
+    pub promoters: i64,
+    #[allow(missing_docs)]
+    pub passives: i64,
+    #[allow(missing_docs)]
+    pub detractors: i64,
+    #[allow(missing_docs)]
+    pub nps: f64,
+    #[allow(missing_docs)]
+    pub margin_of_error_95: f64,
+    #[allow(missing_docs)]
+    pub low_sample: bool,
+}
+
+impl NpsRow {
+    /// The table's value columns.
+    pub const FIELDS: [&'static str; 7] = [
+        "responses",
+        "promoters",
+        "passives",
+        "detractors",
+        "nps",
+        "margin_of_error_95",
+        "low_sample",
+    ];
+
+    /// The cells of [`NpsRow::FIELDS`], as the page prints them.
+    pub fn cells(&self) -> Vec<Option<Cell>> {
+        vec![
+            Some(Cell::int(self.responses)),
+            Some(Cell::int(self.promoters)),
+            Some(Cell::int(self.passives)),
+            Some(Cell::int(self.detractors)),
+            Some(Cell::float(self.nps, 1)),
+            Some(Cell::float(self.margin_of_error_95, 1)),
+            Some(Cell::boolean(self.low_sample)),
+        ]
+    }
+}
+
+impl FromRow for NpsRow {
+    fn from_row(c: &Columns<'_>, i: usize) -> Result<NpsRow> {
+        Ok(NpsRow {
+            dimension: c.text("dimension", i)?,
+            dimension_value: c.text("dimension_value", i)?,
+            responses: c.int("responses", i)?,
+            promoters: c.int("promoters", i)?,
+            passives: c.int("passives", i)?,
+            detractors: c.int("detractors", i)?,
+            nps: c.float("nps", i)?,
+            margin_of_error_95: c.float("margin_of_error_95", i)?,
+            low_sample: c.boolean("low_sample", i)?,
+        })
+    }
+}
+
+/// One group of D's `social_pulse`, as published.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PulseRow {
+    #[allow(missing_docs)]
+    pub dimension: String,
+    #[allow(missing_docs)]
+    pub dimension_value: String,
+    #[allow(missing_docs)]
+    pub mentions: i64,
+    #[allow(missing_docs)]
+    pub with_sentiment: i64,
+    #[allow(missing_docs)]
+    pub positive: i64,
+    #[allow(missing_docs)]
+    pub neutral: i64,
+    #[allow(missing_docs)]
+    pub negative: i64,
+    #[allow(missing_docs)]
+    pub unique_authors: i64,
+    #[allow(missing_docs)]
+    pub matched_mentions: i64,
+    #[allow(missing_docs)]
+    pub match_rate: f64,
+    #[allow(missing_docs)]
+    pub avg_sentiment: Option<f64>,
+    #[allow(missing_docs)]
+    pub social_nps: Option<f64>,
+}
+
+impl PulseRow {
+    /// The table's value columns.
+    pub const FIELDS: [&'static str; 10] = [
+        "mentions",
+        "with_sentiment",
+        "positive",
+        "neutral",
+        "negative",
+        "unique_authors",
+        "matched_mentions",
+        "match_rate",
+        "avg_sentiment",
+        "social_nps",
+    ];
+
+    /// The cells of [`PulseRow::FIELDS`], as the page prints them.
+    pub fn cells(&self) -> Vec<Option<Cell>> {
+        vec![
+            Some(Cell::int(self.mentions)),
+            Some(Cell::int(self.with_sentiment)),
+            Some(Cell::int(self.positive)),
+            Some(Cell::int(self.neutral)),
+            Some(Cell::int(self.negative)),
+            Some(Cell::int(self.unique_authors)),
+            Some(Cell::int(self.matched_mentions)),
+            Some(Cell::ratio(self.match_rate, 1)),
+            self.avg_sentiment.map(|v| Cell::float(v, 2)),
+            self.social_nps.map(|v| Cell::float(v, 1)),
+        ]
+    }
+}
+
+impl FromRow for PulseRow {
+    fn from_row(c: &Columns<'_>, i: usize) -> Result<PulseRow> {
+        Ok(PulseRow {
+            dimension: c.text("dimension", i)?,
+            dimension_value: c.text("dimension_value", i)?,
+            mentions: c.int("mentions", i)?,
+            with_sentiment: c.int("with_sentiment", i)?,
+            positive: c.int("positive", i)?,
+            neutral: c.int("neutral", i)?,
+            negative: c.int("negative", i)?,
+            unique_authors: c.int("unique_authors", i)?,
+            matched_mentions: c.int("matched_mentions", i)?,
+            match_rate: c.float("match_rate", i)?,
+            avg_sentiment: c.float_opt("avg_sentiment", i)?,
+            social_nps: c.float_opt("social_nps", i)?,
+        })
+    }
+}
+
+/// One cell of D's `tier_migration`, as published.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MigrationRow {
+    #[allow(missing_docs)]
+    pub from_tier: String,
+    #[allow(missing_docs)]
+    pub to_tier: String,
+    #[allow(missing_docs)]
+    pub movement: String,
+    #[allow(missing_docs)]
+    pub accounts: i64,
+}
+
+impl FromRow for MigrationRow {
+    fn from_row(c: &Columns<'_>, i: usize) -> Result<MigrationRow> {
+        Ok(MigrationRow {
+            from_tier: c.text("from_tier", i)?,
+            to_tier: c.text("to_tier", i)?,
+            movement: c.text("movement", i)?,
+            accounts: c.int("accounts", i)?,
         })
     }
 }
