@@ -11,12 +11,13 @@ import s3_runs as R
 
 D = dt.date.fromisoformat(R.DATE)
 # docs/SPEC.md §1 with the default windows: the partitions a run for D reads.
-WINDOW_DAYS = {"accounts": 1, "mentions": 30, "surveys": 90, "influence_scores": 90}
+WINDOW_DAYS = {"accounts": 1, "mentions": 30, "surveys": 90, "influence_scores": 90,
+               "connections": 90}
 # Fixture partitions that exist but lie outside the windows of 2026-03-10.
 OUTSIDE = ("mentions/snapshot_date=2026-02-08", "surveys/snapshot_date=2025-12-10",
            "accounts/snapshot_date=2026-03-08", "accounts/snapshot_date=2026-03-09")
 LIST_PREFIX = re.compile(
-    rf"^{R.IN_PREFIX}/(accounts|mentions|surveys|influence_scores)/snapshot_date=(\d{{4}}-\d{{2}}-\d{{2}})/$")
+    rf"^{R.IN_PREFIX}/(accounts|mentions|surveys|influence_scores|connections)/snapshot_date=(\d{{4}}-\d{{2}}-\d{{2}})/$")
 
 
 def window(table: str) -> set[str]:
@@ -66,7 +67,7 @@ def test_run_lists_and_reads_only_the_partitions_of_its_windows(canonical_run):
     assert set(counts) == expected_list_prefixes(), (
         sorted(expected_list_prefixes() - set(counts)), sorted(set(counts) - expected_list_prefixes()))
     assert set(counts.values()) == {1}, [p for p, n in counts.items() if n > 1]
-    assert len(prefixes) == 1 + 30 + 90 + 90
+    assert len(prefixes) == 1 + 30 + 90 + 90 + 90
 
     # GET/HEAD of objects: only data files inside those partitions, and all of them
     read = {q.key for q in reqs if q.key}
