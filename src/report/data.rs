@@ -12,7 +12,6 @@ use chrono::{Days, NaiveDate};
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::prelude::SessionContext;
 
-use super::format::Cell;
 pub use super::records::{Care, CareLane, CareRow, CareTopic, NpsChange};
 use super::rows::{decode, Columns, FromRow};
 use crate::config::LANES;

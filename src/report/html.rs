@@ -6,13 +6,11 @@
 //! marked with `data-` attributes holding the exact value (docs/report.md),
 //! so a person reads it and a test compares it with the published outputs.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::charts::{self, Rgb, Series};
-use super::data::{MigrationRow, NpsRow, PulseRow, ReportData, BINS, BIN_WIDTH, TIERS};
+use super::data::{NpsRow, PulseRow, ReportData, BINS, BIN_WIDTH, TIERS};
 use super::format::{self, Cell};
-#[allow(unused_imports)]
 use super::sections::{migration, rejects, timings};
 use crate::tables::Output;
 

@@ -1,12 +1,10 @@
-//! The typed rows of the report's care queue and NPS change queries
-//! (sql/report/care_*.sql, nps_change_overall.sql), each decoded by column
-//! name and type ([`super::rows`]); [`super::data`] gathers them.
+//! The typed rows the report reads from the committed outputs: NPS, pulse
+//! and tier migration rows, the care queue's lanes, topics and shouts, and
+//! the overall NPS change (sql/report/*.sql), each decoded by column name and
+//! type ([`super::rows`]); [`super::data`] gathers them.
 
 use chrono::{DateTime, Utc};
 
-#[allow(unused_imports)]
-use super::data::{BINS, BIN_WIDTH, TIERS};
-#[allow(unused_imports)]
 use super::format::Cell;
 use super::rows::{Columns, FromRow};
 use crate::error::Result;

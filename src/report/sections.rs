@@ -1,15 +1,12 @@
 //! The run report's last sections: rejects, stage timings and the tier
 //! migration matrix (split from html.rs to keep each file short).
 
-#![allow(unused_imports)]
-
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
-use super::charts::{self, Rgb, Series};
-use super::data::{MigrationRow, NpsRow, PulseRow, ReportData, BINS, BIN_WIDTH, TIERS};
+use super::charts::{self, Series};
+use super::data::{MigrationRow, ReportData};
 use super::format::{self, Cell};
-use super::html::*;
+use super::html::{figure, over_dates, section, HtmlTable};
 use crate::tables::Output;
 
 pub(super) fn rejects(out: &mut String, d: &ReportData) {
