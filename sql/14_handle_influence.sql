@@ -2,15 +2,14 @@
 -- handle with at least one: klout, kred, peerindex (13_handle_scores, the
 -- latest scaled scores) and, with $network_provider (`[influence]
 -- network_provider`, docs/SPEC.md §9.5), `network`: the handle's
--- network_influence (31_graph_handles and the PageRank step's
--- node_influence). A handle with only the network provider gets a row too.
+-- network_influence (network_ranks, from the Rust step circle_graph). A
+-- handle with only the network provider gets a row too.
 -- Without $network_provider the network side is empty: the rows are those
 -- of 13_handle_scores with network NULL. Read by 14_influence (scored
 -- accounts) and 29_care_queue (every author).
 WITH network AS (
-  SELECT g.handle AS n_handle, n.network_influence AS network
-  FROM graph_handles g
-  JOIN node_influence n ON n.node_id = g.node_id
+  SELECT handle AS n_handle, network_influence AS network
+  FROM network_ranks
   WHERE $network_provider = true
 )
 SELECT

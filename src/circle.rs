@@ -1,9 +1,13 @@
 //! The customer's circle (docs/SPEC.md §9): the one transform step written
-//! in Rust. The SQL steps build the interaction graph
-//! (`sql/30_interaction_edges.sql` … `32_graph_edges.sql`); this step
-//! collects its edge list by node id, runs the weighted PageRank of §9.2 in
-//! fixed-point integers and registers `node_influence` (`node_id`,
-//! `network_influence`), which the SQL steps after it read.
+//! in Rust. `sql/30_interaction_edges.sql` builds the interaction graph's
+//! edges; this step streams them in, numbers the handles in byte order,
+//! runs the weighted PageRank of §9.2 in fixed-point integers and
+//! registers `network_ranks` (per handle: its node id, `network_influence`,
+//! `mentions_received`, `circle_size`) and `circle_links` (`node_id`,
+//! `linked_id`: the circles of §9.3 by node id), which the SQL steps after
+//! it read. Doing the numbering and the circles here, on
+//! integers, is what keeps the circle cheap: the same work in SQL joined,
+//! deduplicated and sorted handle strings several times (BENCHMARKS.md).
 //!
 //! Why integers: a sum of integers is the same in any order, so the ranks
 //! do not depend on how the engine partitions or ships the edges (any
@@ -12,11 +16,15 @@
 //! percent rank, ties them as the mathematics does instead of by rounding
 //! noise.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, Float64Array, Int64Array, RecordBatch};
+use arrow::array::{
+    Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray, UInt32Array,
+};
 use arrow::datatypes::{DataType, Field, Int64Type, Schema};
 use datafusion::prelude::SessionContext;
+use futures::StreamExt;
 
 use crate::engine::{Keep, Materialize};
 use crate::error::{Error, Result};
@@ -25,14 +33,14 @@ use crate::error::{Error, Result};
 pub const UNIT: u64 = 1_000_000_000_000_000_000;
 
 /// The damping factor, in hundredths (0.85).
-const DAMPING_PERCENT: u128 = 85;
+const DAMPING_PERCENT: u64 = 85;
 
-/// The registered table the step reads its edges from (`32_graph_edges`).
-pub const EDGES: &str = "graph_edges";
-/// The registered table of the graph's handles (`31_graph_handles`).
-pub const HANDLES: &str = "graph_handles";
-/// What the step registers.
-pub const OUTPUT: &str = "node_influence";
+/// The registered table the step reads its edges from (`30_interaction_edges`).
+pub const EDGES: &str = "interaction_edges";
+/// What the step registers: one row per handle of the graph.
+pub const RANKS: &str = "network_ranks";
+/// What the step registers: who is in whose circle, by node id.
+pub const LINKS: &str = "circle_links";
 
 /// One weighted edge by node ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,46 +58,96 @@ pub struct Edge {
 /// r'(v) = ⌊15U/(100N)⌋ + ⌊85·(⌊D/N⌋ + Σ_{u→v} ⌊r(u)·w(u,v)/W(u)⌋)/100⌋,
 /// D the rank of the nodes without out-edges, W(u) the out-weight of u.
 /// Every step is an integer operation, so the order of the edges does not
-/// matter. Out-weights must fit in u64 (checked by [`network_rank`]).
+/// matter. Out-weights must fit in u64 (checked when the graph is built).
+///
+/// Everything fits in u64: the ranks add up to at most U at every
+/// iteration (N·⌊U/N⌋ ≤ U, and N·⌊15U/100N⌋ + 0.85·Σ incoming ≤ 0.15U +
+/// 0.85U), so does what a node receives. The edges are split by
+/// destination over the machine's cores; each core adds into its own
+/// nodes, and the sums are exact, so the split does not change a unit.
 pub fn pagerank(n: usize, edges: &[Edge], iterations: u32) -> Vec<u64> {
     if n == 0 {
         return Vec::new();
     }
-    let nodes = n as u128;
+    let nodes = n as u64;
     let mut out_weight = vec![0u64; n];
     for e in edges {
         out_weight[e.src as usize] += e.weight;
     }
-    let base = (15 * u128::from(UNIT)) / (100 * nodes);
-    let mut rank = vec![(u128::from(UNIT) / nodes) as u64; n];
-    let mut incoming = vec![0u128; n];
+    let mut by_dst = edges.to_vec();
+    by_dst.sort_unstable_by_key(|e| (e.dst, e.src));
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get().min(8));
+    let parts = split_by_dst(&by_dst, n, cores);
+    let base = ((15 * u128::from(UNIT)) / (100 * u128::from(nodes))) as u64;
+    let mut rank = vec![UNIT / nodes; n];
+    let mut incoming = vec![0u64; n];
     for _ in 0..iterations {
-        let dangling: u128 = rank
+        let dangling: u64 = rank
             .iter()
             .zip(&out_weight)
             .filter(|(_, w)| **w == 0)
-            .map(|(r, _)| u128::from(*r))
+            .map(|(r, _)| *r)
             .sum();
         incoming.fill(dangling / nodes);
-        for e in edges {
-            let (r, w) = (rank[e.src as usize], out_weight[e.src as usize]);
-            incoming[e.dst as usize] += share(r, e.weight, w);
-        }
+        let (ranks, out_weight) = (&rank, &out_weight);
+        std::thread::scope(|scope| {
+            let mut rest = incoming.as_mut_slice();
+            let mut first = 0usize;
+            for (edges, end) in &parts {
+                let (mine, tail) = std::mem::take(&mut rest).split_at_mut(end - first);
+                let offset = first;
+                scope.spawn(move || {
+                    for e in *edges {
+                        let s = e.src as usize;
+                        mine[e.dst as usize - offset] += share(ranks[s], e.weight, out_weight[s]);
+                    }
+                });
+                rest = tail;
+                first = *end;
+            }
+        });
         for (r, inc) in rank.iter_mut().zip(&incoming) {
-            *r = (base + DAMPING_PERCENT * inc / 100) as u64;
+            // ⌊85·inc/100⌋ without overflowing: inc = 100q + m
+            let (q, m) = (inc / 100, inc % 100);
+            *r = base + DAMPING_PERCENT * q + DAMPING_PERCENT * m / 100;
         }
     }
     rank
 }
 
-/// ⌊r·w/W⌋: in u64 when the product fits (the common case), else in u128.
-fn share(r: u64, w: u64, total: u64) -> u128 {
+/// `edges` sorted by destination cut into at most `parts` runs of about
+/// the same length that never split one destination's edges, each with
+/// the end (exclusive) of the node range it writes; the last ends at `n`.
+fn split_by_dst(edges: &[Edge], n: usize, parts: usize) -> Vec<(&[Edge], usize)> {
+    let mut out = Vec::with_capacity(parts);
+    let mut rest = edges;
+    for part in (1..=parts.max(1)).rev() {
+        if part == 1 || rest.is_empty() {
+            out.push((rest, n));
+            break;
+        }
+        let mut cut = rest.len() / part;
+        let dst = rest[cut].dst;
+        while cut < rest.len() && rest[cut].dst == dst {
+            cut += 1;
+        }
+        let end = rest.get(cut).map_or(n, |e| e.dst as usize);
+        let (mine, tail) = rest.split_at(cut);
+        out.push((mine, end));
+        rest = tail;
+    }
+    out
+}
+
+/// ⌊r·w/W⌋ (at most r): in u64 when the product fits (the common case),
+/// else in u128.
+fn share(r: u64, w: u64, total: u64) -> u64 {
     if w == total {
-        return u128::from(r);
+        return r;
     }
     match r.checked_mul(w) {
-        Some(p) => u128::from(p / total),
-        None => u128::from(r) * u128::from(w) / u128::from(total),
+        Some(p) => p / total,
+        None => (u128::from(r) * u128::from(w) / u128::from(total)) as u64,
     }
 }
 
@@ -115,89 +173,259 @@ pub fn percent_ranks(ranks: &[u64]) -> Vec<f64> {
     out
 }
 
-/// The step: collect `graph_edges` and the number of `graph_handles`, rank,
-/// and register `node_influence`, kept as the session keeps every step
-/// read by several others. The result is built on a local context (a
-/// cluster cannot be sent in-memory rows; kept as files, it reads them).
-pub async fn network_rank(ctx: &SessionContext, keep: &Keep, iterations: u32) -> Result<()> {
-    let what = "network_rank (graph_edges)";
+/// The graph of the run as the step holds it: the handles in byte order
+/// (node id = position), the edges by node id, and what each handle
+/// received in mentions.
+#[derive(Debug, Default)]
+pub struct Graph {
+    /// The handles, sorted by their bytes, once each.
+    pub handles: Vec<String>,
+    /// The edges, by position in `handles`.
+    pub edges: Vec<Edge>,
+    /// Per node: the sum of the mention weights of its in-edges
+    /// (`mentions_received`, docs/SPEC.md §9.3).
+    pub mentions_received: Vec<i64>,
+}
+
+impl Graph {
+    /// Who is in whose circle (docs/SPEC.md §9.3): for each node, every
+    /// other node linked to it either way, once; sorted by (node, linked).
+    pub fn links(&self) -> Vec<(u32, u32)> {
+        let mut pairs: Vec<u64> = self
+            .edges
+            .iter()
+            .flat_map(|e| [pair(e.src, e.dst), pair(e.dst, e.src)])
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        pairs
+            .into_iter()
+            .map(|p| ((p >> 32) as u32, p as u32))
+            .collect()
+    }
+}
+
+fn pair(a: u32, b: u32) -> u64 {
+    (u64::from(a) << 32) | u64::from(b)
+}
+
+/// Collects the graph from `interaction_edges` batches as they stream
+/// (`src`, `dst`, `weight`, `mentions`): each handle is stored once and
+/// numbered as it comes, then renumbered in byte order, so what is held is
+/// the handles and 24 bytes per edge. Weights must be ≥ 1, mentions ≥ 0,
+/// and out-weights fit in u64.
+#[derive(Debug, Default)]
+struct GraphBuilder {
+    ids: HashMap<String, u32, ahash::RandomState>,
+    edges: Vec<Edge>,
+    mentions: Vec<i64>,
+}
+
+impl GraphBuilder {
+    fn id(&mut self, handle: &str) -> Result<u32> {
+        if let Some(id) = self.ids.get(handle) {
+            return Ok(*id);
+        }
+        let id = u32::try_from(self.ids.len())
+            .map_err(|_| Error::Internal(format!("{EDGES}: more than {} handles", u32::MAX)))?;
+        self.ids.insert(handle.to_string(), id);
+        Ok(id)
+    }
+
+    fn add(&mut self, batch: &RecordBatch) -> Result<()> {
+        let column = |name: &str| {
+            batch.column_by_name(name).ok_or_else(|| {
+                Error::Internal(format!("{EDGES}: no column {name} in the step's input"))
+            })
+        };
+        let (src, dst) = (
+            arrow::compute::cast(column("src")?, &DataType::Utf8)?,
+            arrow::compute::cast(column("dst")?, &DataType::Utf8)?,
+        );
+        let weight = arrow::compute::cast(column("weight")?, &DataType::Int64)?;
+        let mentions = arrow::compute::cast(column("mentions")?, &DataType::Int64)?;
+        let (src, dst, weight, mentions) = (
+            src.as_string::<i32>(),
+            dst.as_string::<i32>(),
+            weight.as_primitive::<Int64Type>(),
+            mentions.as_primitive::<Int64Type>(),
+        );
+        for i in 0..batch.num_rows() {
+            let w = u64::try_from(weight.value(i))
+                .ok()
+                .filter(|w| *w > 0 && weight.is_valid(i));
+            let m = Some(mentions.value(i)).filter(|m| *m >= 0 && mentions.is_valid(i));
+            let (true, true, Some(w), Some(m)) = (src.is_valid(i), dst.is_valid(i), w, m) else {
+                return Err(Error::Internal(format!(
+                    "{EDGES}: edge {:?} -> {:?} with weight {:?} and mentions {:?}: \
+                     handles must be set, weights at least 1 and mentions at least 0",
+                    src.is_valid(i).then(|| src.value(i)),
+                    dst.is_valid(i).then(|| dst.value(i)),
+                    weight.is_valid(i).then(|| weight.value(i)),
+                    mentions.is_valid(i).then(|| mentions.value(i)),
+                )));
+            };
+            let (s, d) = (self.id(src.value(i))?, self.id(dst.value(i))?);
+            self.edges.push(Edge {
+                src: s,
+                dst: d,
+                weight: w,
+            });
+            self.mentions.push(m);
+        }
+        Ok(())
+    }
+
+    /// The handles sorted by their bytes, the edges renumbered to match;
+    /// out-weights checked, mentions received added up.
+    fn finish(self) -> Result<Graph> {
+        let mut handles: Vec<(String, u32)> = self.ids.into_iter().collect();
+        handles.sort_unstable();
+        let mut position = vec![0u32; handles.len()];
+        for (pos, (_, id)) in handles.iter().enumerate() {
+            position[*id as usize] = pos as u32;
+        }
+        let handles: Vec<String> = handles.into_iter().map(|(h, _)| h).collect();
+        let mut out_weight = vec![0u64; handles.len()];
+        let mut mentions_received = vec![0i64; handles.len()];
+        let mut edges = self.edges;
+        for (e, m) in edges.iter_mut().zip(self.mentions) {
+            e.src = position[e.src as usize];
+            e.dst = position[e.dst as usize];
+            let overflow = |what: &str, node: u32| {
+                Error::Internal(format!(
+                    "{EDGES}: the {what} of {} overflows",
+                    handles[node as usize]
+                ))
+            };
+            let w = &mut out_weight[e.src as usize];
+            *w = w
+                .checked_add(e.weight)
+                .ok_or_else(|| overflow("out-weight", e.src))?;
+            let r = &mut mentions_received[e.dst as usize];
+            *r = r
+                .checked_add(m)
+                .ok_or_else(|| overflow("mentions received", e.dst))?;
+        }
+        Ok(Graph {
+            handles,
+            edges,
+            mentions_received,
+        })
+    }
+}
+
+/// Reads the graph from `batches` of `interaction_edges`.
+pub fn graph_of<'a>(batches: impl IntoIterator<Item = &'a RecordBatch>) -> Result<Graph> {
+    let mut builder = GraphBuilder::default();
+    for b in batches {
+        builder.add(b)?;
+    }
+    builder.finish()
+}
+
+/// Rows per batch of the registered `circle_links`.
+const LINK_BATCH: usize = 1 << 20;
+
+/// The step (docs/SPEC.md §9.2, §9.3): stream `interaction_edges` into a
+/// [`Graph`], rank it, and register
+/// - `network_ranks`: one row per handle of the graph in byte order,
+///   `handle`, `node_id` (UInt32, its position), `network_influence`,
+///   `mentions_received` and `circle_size` (how many handles are linked
+///   to it either way);
+/// - `circle_links`: `node_id`, `linked_id` (UInt32), one row per handle
+///   and each handle of its circle, sorted;
+///
+/// kept as the session keeps every step read by several others. The
+/// results are built on a local context (a cluster cannot be sent
+/// in-memory rows; kept as files, it reads them).
+pub async fn circle_graph(ctx: &SessionContext, keep: &Keep, iterations: u32) -> Result<()> {
+    let what = "circle_graph (interaction_edges)";
     let err = |e| Error::engine(what, e);
-    let n = ctx
-        .table(HANDLES)
-        .await
-        .map_err(err)?
-        .count()
-        .await
-        .map_err(err)?;
-    let batches = ctx
+    let mut stream = ctx
         .table(EDGES)
         .await
         .map_err(err)?
-        .collect()
+        .execute_stream()
         .await
         .map_err(err)?;
-    let edges = edges_of(&batches, n)?;
-    let ranks = pagerank(n, &edges, iterations);
+    let started = std::time::Instant::now();
+    let mut builder = GraphBuilder::default();
+    while let Some(batch) = stream.next().await {
+        builder.add(&batch.map_err(err)?)?;
+    }
+    let streamed = started.elapsed().as_millis();
+    let graph = builder.finish()?;
+    let numbered = started.elapsed().as_millis();
+    let ranks = pagerank(graph.handles.len(), &graph.edges, iterations);
     let influence = percent_ranks(&ranks);
+    let ranked = started.elapsed().as_millis();
+    let links = graph.links();
+    let mut circle_size = vec![0i64; graph.handles.len()];
+    for (node, _) in &links {
+        circle_size[*node as usize] += 1;
+    }
+    tracing::debug!(
+        handles = graph.handles.len(),
+        edges = graph.edges.len(),
+        links = links.len(),
+        streamed_ms = streamed,
+        numbered_ms = numbered,
+        ranked_ms = ranked,
+        linked_ms = started.elapsed().as_millis(),
+        "circle_graph"
+    );
+
     let schema = Arc::new(Schema::new(vec![
-        Field::new("node_id", DataType::Int64, false),
+        Field::new("handle", DataType::Utf8, false),
+        Field::new("node_id", DataType::UInt32, false),
         Field::new("network_influence", DataType::Float64, false),
+        Field::new("mentions_received", DataType::Int64, false),
+        Field::new("circle_size", DataType::Int64, false),
     ]));
-    let batch = RecordBatch::try_new(
+    let n = graph.handles.len() as u32;
+    let figures = RecordBatch::try_new(
         schema,
         vec![
-            Arc::new(Int64Array::from_iter_values(0..n as i64)),
+            Arc::new(StringArray::from_iter_values(&graph.handles)) as ArrayRef,
+            Arc::new(UInt32Array::from_iter_values(0..n)),
             Arc::new(Float64Array::from(influence)),
+            Arc::new(Int64Array::from(graph.mentions_received)),
+            Arc::new(Int64Array::from(circle_size)),
         ],
     )?;
-    let df = SessionContext::new()
-        .read_batch(batch)
-        .map_err(|e| Error::engine(OUTPUT, e))?;
+    let local = SessionContext::new();
+    let df = local
+        .read_batch(figures)
+        .map_err(|e| Error::engine(RANKS, e))?;
     keep.for_step(Materialize::Always)
-        .register(ctx, OUTPUT, df)
-        .await
-}
+        .register(ctx, RANKS, df)
+        .await?;
 
-/// The edges of `graph_edges` batches (`src_id`, `dst_id`, `weight`, any
-/// integer type), checked: ids in `0..n`, weights ≥ 1, out-weights within
-/// u64.
-fn edges_of(batches: &[RecordBatch], n: usize) -> Result<Vec<Edge>> {
-    let rows = batches.iter().map(|b| b.num_rows()).sum();
-    let mut edges = Vec::with_capacity(rows);
-    let mut out_weight = vec![0u64; n];
-    for b in batches {
-        let column = |i: usize| arrow::compute::cast(b.column(i), &DataType::Int64);
-        let (src, dst, weight) = (column(0)?, column(1)?, column(2)?);
-        let (src, dst, weight) = (
-            src.as_primitive::<Int64Type>(),
-            dst.as_primitive::<Int64Type>(),
-            weight.as_primitive::<Int64Type>(),
-        );
-        for i in 0..b.num_rows() {
-            let (sv, dv, wv) = (src.value(i), dst.value(i), weight.value(i));
-            let null = src.is_null(i) || dst.is_null(i) || weight.is_null(i);
-            let id = |v: i64| usize::try_from(v).ok().filter(|v| *v < n);
-            let w = u64::try_from(wv).ok().filter(|w| *w > 0 && !null);
-            let (Some(s), Some(d), Some(w)) = (id(sv), id(dv), w) else {
-                return Err(bad_edge(sv, dv, wv, n));
-            };
-            out_weight[s] = out_weight[s].checked_add(w).ok_or_else(|| {
-                Error::Internal(format!("graph_edges: out-weight of node {s} overflows"))
-            })?;
-            edges.push(Edge {
-                src: s as u32,
-                dst: d as u32,
-                weight: w,
-            });
-        }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("node_id", DataType::UInt32, false),
+        Field::new("linked_id", DataType::UInt32, false),
+    ]));
+    let mut batches = Vec::with_capacity(links.len().div_ceil(LINK_BATCH).max(1));
+    for chunk in links.chunks(LINK_BATCH) {
+        let side = |pick: fn(&(u32, u32)) -> u32| -> ArrayRef {
+            Arc::new(UInt32Array::from_iter_values(chunk.iter().map(pick)))
+        };
+        batches.push(RecordBatch::try_new(
+            schema.clone(),
+            vec![side(|l| l.0), side(|l| l.1)],
+        )?);
     }
-    Ok(edges)
-}
-
-fn bad_edge(src: i64, dst: i64, weight: i64, n: usize) -> Error {
-    Error::Internal(format!(
-        "graph_edges: edge {src} -> {dst} (weight {weight}) outside the graph of {n} handles"
-    ))
+    drop(links);
+    if batches.is_empty() {
+        batches.push(RecordBatch::new_empty(schema));
+    }
+    let df = local
+        .read_batches(batches)
+        .map_err(|e| Error::engine(LINKS, e))?;
+    keep.for_step(Materialize::Always)
+        .register(ctx, LINKS, df)
+        .await
 }
 
 #[cfg(test)]
@@ -283,28 +511,169 @@ mod tests {
         assert!(percent_ranks(&[]).is_empty());
     }
 
+    fn edges_batch(rows: &[(Option<&str>, Option<&str>, Option<i64>)]) -> RecordBatch {
+        let rows: Vec<_> = rows.iter().map(|r| (r.0, r.1, r.2, Some(0))).collect();
+        edges_with_mentions(&rows)
+    }
+
+    type Row<'a> = (Option<&'a str>, Option<&'a str>, Option<i64>, Option<i64>);
+
+    fn edges_with_mentions(rows: &[Row]) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("src", DataType::Utf8, true),
+            Field::new("dst", DataType::Utf8, true),
+            Field::new("weight", DataType::Int64, true),
+            Field::new("mentions", DataType::Int64, true),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from_iter(rows.iter().map(|r| r.0))),
+                Arc::new(StringArray::from_iter(rows.iter().map(|r| r.1))),
+                Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.2))),
+                Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.3))),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// Handles are numbered by their bytes whatever order the edges come
+    /// in ("Zed" < "ann" < "bob" < "bo\u{e9}": upper case first, then
+    /// the UTF-8 bytes of é after every ASCII letter), and across batches.
+    #[test]
+    fn handles_are_numbered_in_byte_order() {
+        let first = edges_batch(&[(Some("bob"), Some("ann"), Some(2))]);
+        let second = edges_batch(&[
+            (Some("bo\u{e9}"), Some("Zed"), Some(1)),
+            (Some("ann"), Some("bob"), Some(5)),
+        ]);
+        let graph = graph_of([&first, &second]).unwrap();
+        assert_eq!(graph.handles, ["Zed", "ann", "bob", "bo\u{e9}"]);
+        assert_eq!(graph.edges, [edge(2, 1, 2), edge(3, 0, 1), edge(1, 2, 5)]);
+    }
+
+    /// a → b and b → a are one link each way; c → a adds a and c.
+    #[test]
+    fn links_go_both_ways_once() {
+        let graph = Graph {
+            handles: vec!["a".into(), "b".into(), "c".into()],
+            edges: vec![edge(0, 1, 1), edge(1, 0, 3), edge(2, 0, 1)],
+            mentions_received: vec![0; 3],
+        };
+        assert_eq!(graph.links(), [(0, 1), (0, 2), (1, 0), (2, 0)]);
+        assert!(Graph::default().links().is_empty());
+    }
+
+    /// mentions_received adds the mention part of the in-edges only.
+    #[test]
+    fn mentions_received_adds_the_in_edges() {
+        let batch = edges_with_mentions(&[
+            (Some("a"), Some("c"), Some(3), Some(2)),
+            (Some("b"), Some("c"), Some(1), Some(0)),
+            (Some("c"), Some("a"), Some(4), Some(4)),
+        ]);
+        assert_eq!(graph_of([&batch]).unwrap().mentions_received, [4, 0, 2]);
+    }
+
+    /// The PageRank of §9.2 written the plain way: u128 everywhere, one
+    /// pass over the edges in the order given.
+    fn plain_pagerank(n: usize, edges: &[Edge], iterations: u32) -> Vec<u64> {
+        let (nodes, unit) = (n as u128, u128::from(UNIT));
+        let mut out_weight = vec![0u128; n];
+        for e in edges {
+            out_weight[e.src as usize] += u128::from(e.weight);
+        }
+        let mut rank = vec![unit / nodes; n];
+        for _ in 0..iterations {
+            let dangling: u128 = (0..n)
+                .filter(|v| out_weight[*v] == 0)
+                .map(|v| rank[v])
+                .sum();
+            let mut incoming = vec![dangling / nodes; n];
+            for e in edges {
+                let s = e.src as usize;
+                incoming[e.dst as usize] += rank[s] * u128::from(e.weight) / out_weight[s];
+            }
+            for (r, inc) in rank.iter_mut().zip(incoming) {
+                *r = 15 * unit / (100 * nodes) + 85 * inc / 100;
+            }
+        }
+        rank.into_iter().map(|r| r as u64).collect()
+    }
+
+    /// A graph of 2,000 nodes with hubs, dangling nodes and weights up to
+    /// 2^40 (so some products overflow u64): the split over cores, the
+    /// u64 arithmetic and any edge order give exactly the plain result.
+    #[test]
+    fn pagerank_equals_the_plain_computation() {
+        let n = 2_000u32;
+        let mut x = 42u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut edges = Vec::new();
+        for _ in 0..20_000 {
+            let (a, b) = (next() % u64::from(n), next() % 50);
+            let src = (a as u32) % (n - 300); // the last 300 nodes dangle
+            let dst = if b < 10 {
+                b as u32
+            } else {
+                (next() % u64::from(n)) as u32
+            };
+            let weight = if next() % 100 == 0 {
+                1 << 40
+            } else {
+                1 + next() % 5
+            };
+            edges.push(edge(src, dst, weight));
+        }
+        let want = plain_pagerank(n as usize, &edges, 20);
+        assert_eq!(pagerank(n as usize, &edges, 20), want);
+        edges.reverse();
+        assert_eq!(pagerank(n as usize, &edges, 20), want);
+        for parts in [1, 2, 3, 7] {
+            let mut by_dst = edges.clone();
+            by_dst.sort_unstable_by_key(|e| (e.dst, e.src));
+            let split = split_by_dst(&by_dst, n as usize, parts);
+            assert!(split.len() <= parts);
+            assert_eq!(
+                split.iter().map(|(e, _)| e.len()).sum::<usize>(),
+                edges.len()
+            );
+            let mut first = 0;
+            for (run, end) in &split {
+                assert!(run
+                    .iter()
+                    .all(|e| (first..*end).contains(&(e.dst as usize))));
+                first = *end;
+            }
+            assert_eq!(first, n as usize);
+        }
+    }
+
     #[test]
     fn bad_edges_are_named() {
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("src_id", DataType::Int64, true),
-            Field::new("dst_id", DataType::Int64, true),
-            Field::new("weight", DataType::Int64, true),
-        ]));
-        let batch = |s: i64, d: i64, w: i64| {
-            RecordBatch::try_new(
-                schema.clone(),
-                vec![
-                    Arc::new(Int64Array::from(vec![s])),
-                    Arc::new(Int64Array::from(vec![d])),
-                    Arc::new(Int64Array::from(vec![w])),
-                ],
-            )
-            .unwrap()
-        };
-        assert_eq!(edges_of(&[batch(0, 1, 2)], 2).unwrap(), [edge(0, 1, 2)]);
-        for b in [batch(0, 2, 1), batch(-1, 0, 1), batch(0, 1, 0)] {
-            let e = edges_of(&[b], 2).unwrap_err().to_string();
-            assert!(e.contains("graph_edges"), "{e}");
+        for rows in [
+            [(Some("a"), None, Some(1))],
+            [(None, Some("b"), Some(1))],
+            [(Some("a"), Some("b"), Some(0))],
+            [(Some("a"), Some("b"), None)],
+        ] {
+            let e = graph_of([&edges_batch(&rows)]).unwrap_err().to_string();
+            assert!(e.contains("interaction_edges"), "{e}");
         }
+        let negative = edges_with_mentions(&[(Some("a"), Some("b"), Some(1), Some(-1))]);
+        let e = graph_of([&negative]).unwrap_err().to_string();
+        assert!(e.contains("mentions at least 0"), "{e}");
+        let big = edges_batch(&[
+            (Some("a"), Some("b"), Some(i64::MAX)),
+            (Some("a"), Some("c"), Some(i64::MAX)),
+            (Some("a"), Some("d"), Some(2)),
+        ]);
+        let e = graph_of([&big]).unwrap_err().to_string();
+        assert!(e.contains("out-weight of a overflows"), "{e}");
     }
 }

@@ -39,7 +39,7 @@ pub struct Step {
 
 /// The transform steps of docs/SPEC.md §3, §4, §6, §8, §9, in pipeline
 /// order (after the checks). Besides them, one step is Rust:
-/// [`NETWORK_RANK`].
+/// [`CIRCLE_GRAPH`].
 pub const STEPS: &[Step] = &[
     Step {
         file: "10_valid_accounts.sql",
@@ -77,20 +77,6 @@ pub const STEPS: &[Step] = &[
         wave: 1,
     },
     Step {
-        file: "31_graph_handles.sql",
-        sql: include_str!("../sql/31_graph_handles.sql"),
-        output: "graph_handles",
-        materialize: Materialize::Always,
-        wave: 1,
-    },
-    Step {
-        file: "34_circle_links.sql",
-        sql: include_str!("../sql/34_circle_links.sql"),
-        output: "circle_links",
-        materialize: Materialize::Always,
-        wave: 1,
-    },
-    Step {
         file: "12_window_mentions.sql",
         sql: include_str!("../sql/12_window_mentions.sql"),
         output: "window_mentions",
@@ -102,13 +88,6 @@ pub const STEPS: &[Step] = &[
         sql: include_str!("../sql/15_latest_response.sql"),
         output: "latest_response",
         materialize: Materialize::Always,
-        wave: 2,
-    },
-    Step {
-        file: "32_graph_edges.sql",
-        sql: include_str!("../sql/32_graph_edges.sql"),
-        output: "graph_edges",
-        materialize: Materialize::Never,
         wave: 2,
     },
     Step {
@@ -129,13 +108,6 @@ pub const STEPS: &[Step] = &[
         file: "14_handle_influence.sql",
         sql: include_str!("../sql/14_handle_influence.sql"),
         output: "handle_influence",
-        materialize: Materialize::Always,
-        wave: 4,
-    },
-    Step {
-        file: "33_network_influence.sql",
-        sql: include_str!("../sql/33_network_influence.sql"),
-        output: "network_ranks",
         materialize: Materialize::Always,
         wave: 4,
     },
@@ -203,17 +175,10 @@ pub const STEPS: &[Step] = &[
         wave: 11,
     },
     Step {
-        file: "35_social_circle.sql",
-        sql: include_str!("../sql/35_social_circle.sql"),
-        output: Output::SocialCircle.name(),
-        materialize: Materialize::Never,
-        wave: 11,
-    },
-    Step {
-        file: "36_circle_prospects.sql",
-        sql: include_str!("../sql/36_circle_prospects.sql"),
-        output: Output::CircleProspects.name(),
-        materialize: Materialize::Never,
+        file: "34_circle_customers.sql",
+        sql: include_str!("../sql/34_circle_customers.sql"),
+        output: "circle_customers",
+        materialize: Materialize::Always,
         wave: 11,
     },
     Step {
@@ -227,6 +192,20 @@ pub const STEPS: &[Step] = &[
         file: "25_social_pulse.sql",
         sql: include_str!("../sql/25_social_pulse.sql"),
         output: Output::SocialPulse.name(),
+        materialize: Materialize::Never,
+        wave: 12,
+    },
+    Step {
+        file: "35_social_circle.sql",
+        sql: include_str!("../sql/35_social_circle.sql"),
+        output: Output::SocialCircle.name(),
+        materialize: Materialize::Never,
+        wave: 12,
+    },
+    Step {
+        file: "36_circle_prospects.sql",
+        sql: include_str!("../sql/36_circle_prospects.sql"),
+        output: Output::CircleProspects.name(),
         materialize: Materialize::Never,
         wave: 12,
     },
@@ -314,27 +293,27 @@ pub fn params(date: NaiveDate, s: &Settings, history: &History) -> ParamValues {
     ParamValues::Map(map.into_iter().map(|(k, v)| (k, v.into())).collect())
 }
 
-/// The Rust step of the pipeline (docs/SPEC.md §9.2, [`crate::circle`]):
-/// it reads `graph_edges` and `graph_handles` and registers
-/// `node_influence`, in its wave like the SQL steps.
+/// The Rust step of the pipeline (docs/SPEC.md §9.2, §9.3,
+/// [`crate::circle`]): it reads `interaction_edges` and registers
+/// `network_ranks` and `circle_links`, in its wave like the SQL steps.
 #[derive(Debug)]
 pub struct RustStep {
     /// Its name in logs and errors.
     pub name: &'static str,
     /// The registered results it reads.
     pub reads: &'static [&'static str],
-    /// The name later steps read its result under.
-    pub output: &'static str,
+    /// The names later steps read its results under.
+    pub outputs: &'static [&'static str],
     /// Its wave (see [`Step::wave`]).
     pub wave: u8,
 }
 
-/// The PageRank of the interaction graph.
-pub const NETWORK_RANK: RustStep = RustStep {
-    name: "network_rank",
-    reads: &[crate::circle::EDGES, crate::circle::HANDLES],
-    output: crate::circle::OUTPUT,
-    wave: 3,
+/// The interaction graph: its PageRank and its circles.
+pub const CIRCLE_GRAPH: RustStep = RustStep {
+    name: "circle_graph",
+    reads: &[crate::circle::EDGES],
+    outputs: &[crate::circle::RANKS, crate::circle::LINKS],
+    wave: 1,
 };
 
 /// Run the transform steps on `ctx`; each is kept as `keep` says for its
@@ -348,7 +327,7 @@ pub async fn run_steps(
 ) -> Result<()> {
     let one_at_a_time = keep.one_at_a_time();
     let last = STEPS.iter().map(|s| s.wave).max().unwrap_or(0);
-    for wave in 0..=last.max(NETWORK_RANK.wave) {
+    for wave in 0..=last.max(CIRCLE_GRAPH.wave) {
         let mut runs: Vec<BoxFuture<'_, Result<()>>> = STEPS
             .iter()
             .filter(|step| step.wave == wave)
@@ -362,8 +341,8 @@ pub async fn run_steps(
                 .boxed()
             })
             .collect();
-        if NETWORK_RANK.wave == wave {
-            runs.push(crate::circle::network_rank(ctx, keep, circle.iterations).boxed());
+        if CIRCLE_GRAPH.wave == wave {
+            runs.push(crate::circle::circle_graph(ctx, keep, circle.iterations).boxed());
         }
         if one_at_a_time {
             for run in runs {
@@ -416,27 +395,28 @@ mod tests {
     /// before every step that reads its result.
     #[test]
     fn the_rust_step_sits_between_its_inputs_and_readers() {
-        let rust = &NETWORK_RANK;
+        let rust = &CIRCLE_GRAPH;
         for step in STEPS {
             if rust.reads.contains(&step.output) {
                 assert!(step.wave < rust.wave, "{} feeds {}", step.file, rust.name);
             }
-            let reads = step
-                .sql
-                .lines()
-                .map(|line| line.split("--").next().unwrap_or(""))
-                .flat_map(|code| code.split(|c: char| !(c.is_alphanumeric() || c == '_')))
-                .any(|word| word == rust.output);
-            if reads {
-                assert!(step.wave > rust.wave, "{} reads {}", step.file, rust.output);
+            for output in rust.outputs {
+                let reads = step
+                    .sql
+                    .lines()
+                    .map(|line| line.split("--").next().unwrap_or(""))
+                    .flat_map(|code| code.split(|c: char| !(c.is_alphanumeric() || c == '_')))
+                    .any(|word| word == *output);
+                if reads {
+                    assert!(step.wave > rust.wave, "{} reads {output}", step.file);
+                }
+                assert!(
+                    step.output != *output,
+                    "{} and {} both register {output}",
+                    step.file,
+                    rust.name,
+                );
             }
-            assert!(
-                step.output != rust.output,
-                "{} and {} both register {}",
-                step.file,
-                rust.name,
-                rust.output
-            );
         }
     }
 }

@@ -3,7 +3,7 @@
 -- handle map) either way in 30_interaction_edges, with the weight of the
 -- edge from the account's handle (weight_out) and to it (weight_in), the
 -- scored account the linked handle maps to (null for a non-customer) and
--- its network_influence (33_network_influence). Ordered by
+-- its network_influence (network_ranks). Ordered by
 -- weight_out + weight_in desc, network_influence desc, handle.
 WITH own AS (
   SELECT handle FROM handle_map WHERE account_id = $account_id

@@ -36,8 +36,8 @@ pub async fn explain(cfg: &RunConfig, analyze: bool) -> Result<String> {
     let steps = transform::STEPS
         .iter()
         .map(|step| (step.file, step.output.to_string()));
-    let rust = transform::NETWORK_RANK;
-    let rust = std::iter::once((rust.name, rust.output.to_string()));
+    let rust = transform::CIRCLE_GRAPH;
+    let rust = rust.outputs.iter().map(|o| (rust.name, o.to_string()));
     let mut text = String::new();
     for (file, name) in checks.chain(steps).chain(rust) {
         let plan = plans

@@ -32,8 +32,10 @@
 //! - `PULSETIER SET <section>.<key> <TOML value>` (e.g. `circle.own_handles
 //!   ["acme"]`, `influence.network_provider true`): a setting over the
 //!   defaults for the parameters of the steps run after it.
-//! - `PULSETIER RUN network_rank`: the Rust step (`circle::network_rank`):
-//!   reads `graph_edges` and `graph_handles`, registers `node_influence`.
+//! - `PULSETIER RUN circle_graph`: the Rust step (`circle::circle_graph`):
+//!   reads `interaction_edges`, registers `network_ranks` and
+//!   `circle_links`; it completes with the number of handles of the graph
+//!   (the rows of `network_ranks`).
 //!
 //! Values as text (`query` results):
 //! - NULL of any type: `NULL`; the empty string: `(empty)`; other strings as
@@ -101,22 +103,25 @@ fn params(
     )
 }
 
-/// The Rust step (`PULSETIER RUN network_rank`): reads `graph_edges` and
-/// `graph_handles`, registers `node_influence` in memory.
+/// The Rust step (`PULSETIER RUN circle_graph`): reads
+/// `interaction_edges`, registers `network_ranks` and `circle_links` in
+/// memory; returns the name of the first.
 async fn run_rust_step(
     ctx: &SessionContext,
     settings: &pulsetier::Settings,
 ) -> Result<String, SltError> {
-    let step = pulsetier::transform::NETWORK_RANK;
-    ctx.deregister_table(step.output)?;
-    pulsetier::circle::network_rank(
+    let step = pulsetier::transform::CIRCLE_GRAPH;
+    for output in step.outputs {
+        ctx.deregister_table(*output)?;
+    }
+    pulsetier::circle::circle_graph(
         ctx,
         &pulsetier::engine::Keep::Memory,
         settings.circle.iterations,
     )
     .await
     .map_err(|e| SltError(format!("PULSETIER RUN {}: {e}", step.name)))?;
-    Ok(step.output.to_string())
+    Ok(step.outputs[0].to_string())
 }
 
 /// The settings after `PULSETIER SET <section>.<key> <TOML value>` lines
@@ -225,7 +230,7 @@ impl StepDb {
                 Ok(DBOutput::StatementComplete(0))
             }
             [verb, name] if verb.eq_ignore_ascii_case("RUN")
-                && *name == pulsetier::transform::NETWORK_RANK.name =>
+                && *name == pulsetier::transform::CIRCLE_GRAPH.name =>
             {
                 let output = run_rust_step(&self.ctx, &settings_of(&self.set)?).await?;
                 let rows = self.ctx.table(output.as_str()).await?.count().await?;
@@ -262,7 +267,7 @@ impl StepDb {
                 Ok(DBOutput::StatementComplete(rows as u64))
             }
             _ => Err(SltError(format!(
-                "unknown pseudo-statement PULSETIER {}: use PULSETIER DATE YYYY-MM-DD, PULSETIER PREVIOUS YYYY-MM-DD|NONE, PULSETIER BASELINE YYYY-MM-DD|NONE, PULSETIER SET <section>.<key> <value>, PULSETIER RUN <file>.sql or PULSETIER RUN network_rank",
+                "unknown pseudo-statement PULSETIER {}: use PULSETIER DATE YYYY-MM-DD, PULSETIER PREVIOUS YYYY-MM-DD|NONE, PULSETIER BASELINE YYYY-MM-DD|NONE, PULSETIER SET <section>.<key> <value>, PULSETIER RUN <file>.sql or PULSETIER RUN circle_graph",
                 words.join(" ")
             ))),
         }
