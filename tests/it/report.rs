@@ -324,3 +324,33 @@ fn the_circle_section_shows_the_hand_computed_circle() {
     assert!(!circle.contains("no_vendor_score"));
     assert!(circle.contains(r#"<span data-field="in_graph" data-value="4">"#));
 }
+
+/// A date published before the circle existed: its manifest lists no
+/// `social_circle` or `circle_prospects` and neither table has a partition.
+/// The date is still committed (with the outputs it has): the page is
+/// written and its circle section says the circle was not published.
+#[test]
+fn a_date_from_before_the_circle_gets_a_page_saying_so() {
+    let out = temp_dir("report-before-circle");
+    assert_exit(&run(&fixtures(), &out, &[]), 0);
+    for table in ["social_circle", "circle_prospects"] {
+        fs::remove_dir_all(out.join(table)).unwrap();
+    }
+    let dir = out.join(format!("_manifests/snapshot_date={}", DATES[2]));
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let mut m: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        let outputs = m["outputs"].as_object_mut().unwrap();
+        assert!(outputs.remove("social_circle").is_some());
+        assert!(outputs.remove("circle_prospects").is_some());
+        fs::write(&path, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+    }
+    assert_exit(&report_of(&out, DATES[2]), 0);
+    let html = fs::read_to_string(page(&out, DATES[2])).unwrap();
+    let circle = section_of(&html, "circle");
+    assert!(circle.contains("not published for this date"), "{circle}");
+    assert!(!circle.contains("<table"), "{circle}");
+    // the care queue and the other sections are there as before
+    data_table(&html, "care_lanes");
+    data_table(&html, "tier_counts");
+}
