@@ -191,8 +191,11 @@ def driver(tmp_path_factory):
 
 
 def open_page(driver, path: Path) -> None:
+    """Load `path` and wait (10 s at most) until it has loaded: on a busy
+    machine driver.get may return while the page is still "interactive"."""
+    from selenium.webdriver.support.ui import WebDriverWait
     driver.get(path.resolve().as_uri())
-    assert driver.execute_script("return document.readyState") == "complete"
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 @pytest.fixture
