@@ -509,6 +509,26 @@ mod tests {
     }
 
     #[test]
+    fn the_grid_names_its_axes_and_prints_every_count() {
+        let rows = strings(&["80–100", "0–20"]);
+        let cols = strings(&["none", "0–20", "80–100"]);
+        let svg = grid(
+            "Bands",
+            &rows,
+            &cols,
+            &[vec![1, 0, 7], vec![3]],
+            ("vendor", "network"),
+        )
+        .unwrap();
+        assert!(has_text(&svg, "vendor") && has_text(&svg, "network"));
+        assert!(!has_text(&svg, "from") && !has_text(&svg, "impossible"));
+        for count in ["1", "7", "3"] {
+            assert!(has_text(&svg, count), "{count}");
+        }
+        assert_eq!(texts(&svg).iter().filter(|t| *t == "0").count(), 3);
+    }
+
+    #[test]
     fn error_bars_mark_low_sample_groups() {
         let labels = strings(&["gold", "silver", "bronze"]);
         let low = [false, true, false];
