@@ -350,7 +350,12 @@ pub fn render(out: &mut String, d: &ReportData) {
         );
         return;
     };
-    let with_circle: i64 = c.sizes.iter().skip(1).map(|b| b.accounts).sum();
+    let with_circle: i64 = c
+        .sizes
+        .iter()
+        .filter(|b| b.size_from > 0)
+        .map(|b| b.accounts)
+        .sum();
     let with_customers: i64 = c.sizes.iter().map(|b| b.with_customers).sum();
     let vendor = match c.network_provider {
         true => String::new(),
@@ -364,7 +369,7 @@ pub fn render(out: &mut String, d: &ReportData) {
         "<ul class=\"facts\" data-facts=\"circle\">\
          <li>{} scored accounts: {} with a circle (circle_size ≥ 1), {} with another customer in it</li>\
          <li>{} with their handle in the interaction graph (a network_influence){vendor}</li>\
-         <li>{} prospects: handles of no customer linked to {min} or more customers</li></ul>\n",
+         <li>{} prospects: handles of no scored customer linked to {min} or more customers</li></ul>\n",
         fact("scored", c.scored()),
         fact("with_circle", with_circle),
         fact("with_customers", with_customers),

@@ -401,7 +401,7 @@ impl Queries<'_> {
 
     /// Run `query` over partition `date` of each published table, each
     /// registered under its name, and decode its rows (errors name the
-    /// first table).
+    /// tables).
     pub(super) async fn rows_over<T: FromRow>(
         &self,
         tables: &[(&str, Output)],
@@ -409,8 +409,9 @@ impl Queries<'_> {
         query: Query,
     ) -> Result<Vec<T>> {
         let (file, sql) = query;
-        let first = tables.first().map_or("", |(_, t)| t.name());
-        let err = |e| Error::engine(format!("report {file} over {first}"), e);
+        let over: Vec<&str> = tables.iter().map(|(_, t)| t.name()).collect();
+        let over = over.join(" and ");
+        let err = |e| Error::engine(format!("report {file} over {over}"), e);
         for (name, table) in tables {
             let df = self
                 .publisher
@@ -430,7 +431,7 @@ impl Queries<'_> {
             .collect()
             .await
             .map_err(err)?;
-        decode(first, &batches)
+        decode(&over, &batches)
     }
 }
 
