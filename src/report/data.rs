@@ -12,6 +12,7 @@ use chrono::{Days, NaiveDate};
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::prelude::SessionContext;
 
+use super::circle::{Circle, BANDS, BAND_WIDTH, PROSPECT_ROWS};
 pub use super::records::{Care, CareLane, CareRow, CareTopic, NpsChange};
 use super::rows::{decode, Columns, FromRow};
 use crate::config::LANES;
@@ -33,7 +34,7 @@ pub const CARE_ROWS: i64 = 20;
 pub const TEXT_CHARS: i64 = 140;
 
 /// One report query: its file under `sql/report/` and its text.
-type Query = (&'static str, &'static str);
+pub(super) type Query = (&'static str, &'static str);
 
 const TIER_COUNTS: Query = (
     "tier_counts.sql",
@@ -166,6 +167,9 @@ pub struct ReportData {
     pub nps_change: Option<NpsChange>,
     /// D's `care_queue`, when committed.
     pub care: Option<Care>,
+    /// D's `social_circle` and `circle_prospects`, when both are committed
+    /// (a date published before the circle existed has neither).
+    pub circle: Option<Circle>,
     /// Accounts of D per value_score bin (`BINS` bins of `BIN_WIDTH`).
     pub histogram: Vec<u64>,
     /// D's `nps_aggregates`, as published.
@@ -198,7 +202,7 @@ pub async fn gather(
     days: u32,
 ) -> Result<ReportData> {
     let manifest = match manifest::newest(out, date).await? {
-        Some(m) if m.succeeded() && publisher.is_committed(date).await? => m,
+        Some(m) if m.succeeded() && outputs_committed(publisher, &m, date).await? => m,
         other => {
             return Err(Error::Usage(format!(
                 "report: snapshot_date={date} is not committed under {} ({}); pass --date of a committed date",
@@ -264,7 +268,7 @@ pub async fn gather(
         }),
         false => None,
     };
-    // §circle (issue #23): D's social_circle / circle_prospects are read here.
+    let circle = super::circle::read(&q, date, manifest.config.influence.network_provider).await?;
     Ok(ReportData {
         date,
         manifest,
@@ -276,17 +280,31 @@ pub async fn gather(
         pulse,
         migration,
         care,
+        circle,
     })
 }
 
+/// Every output D's run `m` published is committed. A date published
+/// before an output existed (an older pulsetier: no `social_circle` in its
+/// manifest) is committed with the outputs it has; the page says what it
+/// lacks.
+async fn outputs_committed(publisher: &Publisher, m: &Manifest, date: NaiveDate) -> Result<bool> {
+    for table in m.outputs.keys() {
+        if !publisher.is_table_committed(table, date).await? {
+            return Ok(false);
+        }
+    }
+    Ok(!m.outputs.is_empty())
+}
+
 /// The report's queries: a local session reading published partitions.
-struct Queries<'a> {
+pub(super) struct Queries<'a> {
     ctx: SessionContext,
     publisher: &'a Publisher,
 }
 
 impl Queries<'_> {
-    async fn committed(&self, table: Output, date: NaiveDate) -> Result<bool> {
+    pub(super) async fn committed(&self, table: Output, date: NaiveDate) -> Result<bool> {
         self.publisher.is_table_committed(table.name(), date).await
     }
 
@@ -372,20 +390,38 @@ impl Queries<'_> {
 
     /// Run `query` over partition `date` of the published `table`,
     /// registered as `t`, and decode its rows.
-    async fn rows<T: FromRow>(
+    pub(super) async fn rows<T: FromRow>(
         &self,
         table: Output,
         date: NaiveDate,
         query: Query,
     ) -> Result<Vec<T>> {
+        self.rows_over(&[("t", table)], date, query).await
+    }
+
+    /// Run `query` over partition `date` of each published table, each
+    /// registered under its name, and decode its rows (errors name the
+    /// tables).
+    pub(super) async fn rows_over<T: FromRow>(
+        &self,
+        tables: &[(&str, Output)],
+        date: NaiveDate,
+        query: Query,
+    ) -> Result<Vec<T>> {
         let (file, sql) = query;
-        let err = |e| Error::engine(format!("report {file} over {table}"), e);
-        let df = self
-            .publisher
-            .read_partition(&self.ctx, table, Some(date))
-            .await?;
-        self.ctx.deregister_table("t").map_err(err)?;
-        self.ctx.register_table("t", df.into_view()).map_err(err)?;
+        let over: Vec<&str> = tables.iter().map(|(_, t)| t.name()).collect();
+        let over = over.join(" and ");
+        let err = |e| Error::engine(format!("report {file} over {over}"), e);
+        for (name, table) in tables {
+            let df = self
+                .publisher
+                .read_partition(&self.ctx, *table, Some(date))
+                .await?;
+            self.ctx.deregister_table(*name).map_err(err)?;
+            self.ctx
+                .register_table(*name, df.into_view())
+                .map_err(err)?;
+        }
         let batches: Vec<RecordBatch> = self
             .ctx
             .sql(sql)
@@ -395,7 +431,7 @@ impl Queries<'_> {
             .collect()
             .await
             .map_err(err)?;
-        decode(table.name(), &batches)
+        decode(&over, &batches)
     }
 }
 
@@ -416,6 +452,9 @@ fn params(date: NaiveDate) -> ParamValues {
             ),
             ("text_chars", ScalarValue::Int64(Some(TEXT_CHARS))),
             ("first_rows", ScalarValue::Int64(Some(CARE_ROWS))),
+            ("band_width", ScalarValue::Float64(Some(BAND_WIDTH))),
+            ("last_band", ScalarValue::Int64(Some(BANDS as i64 - 1))),
+            ("prospect_rows", ScalarValue::Int64(Some(PROSPECT_ROWS))),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.into()))

@@ -302,7 +302,10 @@ pub fn render(out: &mut String, d: &ReportData) {
         );
         card(&mut band, "care", "Shouts queued, by lane", &body);
     }
-    // §circle (issue #23): a circle card (prospects found) may join here.
+    // No circle card (issue #23): a seventh card makes the band three rows
+    // at 1400 px, past the first 800 px (tests/report/test_report_layout.py),
+    // and 4 columns crush the rejects table; the circle's facts open its
+    // section instead.
 
     // rejects against the gate
     let q = &m.config.quality;

@@ -202,8 +202,7 @@ pub fn render(d: &ReportData) -> String {
     if let Some(care) = &d.care {
         super::care::render(&mut body, d, care);
     }
-    // §circle (issue #23): the social_circle / circle_prospects section goes
-    // here, after the care queue and before the tables of the night.
+    super::circle::render(&mut body, d);
     let mut outputs = HtmlTable::new("outputs", &["output"], &["rows", "files"]);
     for (table, o) in &m.outputs {
         outputs.row(

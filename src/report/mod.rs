@@ -15,6 +15,7 @@ use crate::storage::{partition_path, Location};
 
 mod care;
 pub mod charts;
+pub mod circle;
 pub mod data;
 pub mod format;
 mod headline;

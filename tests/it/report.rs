@@ -71,6 +71,7 @@ fn every_committed_date_gets_a_self_contained_page_that_report_rewrites_identica
             "care_lanes",
             "care_topics",
             "care_queue_first",
+            "circle_sizes",
         ] {
             data_table(&html, table);
         }
@@ -150,9 +151,11 @@ fn delta_outputs_give_the_same_numbers() {
         "care_lanes",
         "care_topics",
         "care_queue_first",
+        "circle_sizes",
     ] {
         assert_eq!(data_table(&h, table), data_table(&d, table), "{table}");
     }
+    assert_eq!(section_of(&h, "circle"), section_of(&d, "circle"));
 }
 
 /// The row of `table` whose `data-<key>` is `value`.
@@ -219,4 +222,135 @@ fn the_care_section_counts_lanes_and_past_due_at_the_end_of_d() {
             "{field}"
         );
     }
+}
+
+/// The `<section id="ID">…</section>` markup of a page.
+fn section_of(html: &str, id: &str) -> String {
+    let open = format!("<section id=\"{id}\">");
+    let start = html
+        .find(&open)
+        .unwrap_or_else(|| panic!("no section {id} in the page"));
+    let end = html[start..].find("</section>").unwrap() + start;
+    html[start..end].to_string()
+}
+
+/// `cell` (`data-field="F" data-value="V"`) is in `row`.
+fn has(row: &str, field: &str, value: &str) -> bool {
+    row.contains(&format!(r#"data-field="{field}" data-value="{value}""#))
+}
+
+/// The circle section on the planted input of tests/it/circle.rs, worked
+/// by hand in its header: scored A (circle ann: {bob, pro}, size 2), B
+/// (bob: {ann, carl, dan, fan1}, 4), C (carl: {bob, pro}, 2), D (dan:
+/// {bob}, 1), each with at least one other customer in it; all four in
+/// the graph, none with a vendor score; network_influence B 100 (band
+/// 80–100), A, C, D 0 (band 0–20); one prospect, pro (2 customers,
+/// 10 + 33.33 = 43.33, network_influence 80). With the network provider
+/// on, influence_norm holds network_influence and the comparison is left
+/// out.
+#[test]
+fn the_circle_section_shows_the_hand_computed_circle() {
+    let (input, config) = crate::circle::planted("report-circle");
+    let out = input.parent().unwrap().join("out");
+    let cfg = config.to_str().unwrap();
+    assert_exit(&run(&input, &out, &["--config", cfg, "--report"]), 0);
+    let html = fs::read_to_string(page(&out, DATES[2])).unwrap();
+    let circle = section_of(&html, "circle");
+    // after the care queue, before the tables of the night
+    let at = html.find("<section id=\"circle\">").unwrap();
+    assert!(html.find("<section id=\"care-queue\">").unwrap() < at);
+    assert!(at < html.find("<section id=\"outputs\">").unwrap());
+    for (field, value) in [
+        ("scored", "4"),
+        ("with_circle", "4"),
+        ("with_customers", "4"),
+        ("in_graph", "4"),
+        ("no_vendor_score", "4"),
+        ("prospects", "1"),
+    ] {
+        let want = format!(r#"<span data-field="{field}" data-value="{value}">"#);
+        assert!(circle.contains(&want), "{field}");
+    }
+    let sizes = data_table(&circle, "circle_sizes");
+    for (bucket, accounts) in [
+        ("0", "0"),
+        ("1", "1"),
+        ("2–4", "3"),
+        ("5–9", "0"),
+        ("10–19", "0"),
+        ("20–49", "0"),
+        ("50+", "0"),
+    ] {
+        let row = row_of(&sizes, "circle-size", bucket);
+        assert!(has(&row, "accounts", accounts), "{row}");
+        assert!(has(&row, "with_customers", accounts), "{row}");
+    }
+    let grid = data_table(&circle, "circle_influence");
+    assert_eq!(grid.matches("<tr ").count(), 30);
+    let cell = |network: &str, vendor: &str| {
+        let key = format!(r#"<tr data-network="{network}" data-vendor="{vendor}">"#);
+        let start = grid.find(&key).unwrap_or_else(|| panic!("{key}"));
+        grid[start..start + grid[start..].find("</tr>").unwrap()].to_string()
+    };
+    assert!(has(&cell("80–100", "none"), "accounts", "1"));
+    assert!(has(&cell("0–20", "none"), "accounts", "3"));
+    assert!(has(&cell("40–60", "none"), "accounts", "0"));
+    assert!(has(&cell("80–100", "80–100"), "accounts", "0"));
+    let top = data_table(&circle, "circle_prospects_top");
+    let row = row_of(&top, "prospect-rank", "1");
+    assert!(has(&row, "handle", "pro"), "{row}");
+    assert!(has(&row, "customers_linked", "2"), "{row}");
+    assert!(
+        row.contains(r#"data-field="customers_value" data-value="43.33">43.33<"#),
+        "{row}"
+    );
+    assert!(
+        row.contains(r#"data-field="network_influence" data-value="80">80.0<"#),
+        "{row}"
+    );
+    assert_eq!(top.matches("<tr data-prospect-rank").count(), 1);
+
+    // the network provider on: the vendors' influence is not told apart
+    let text = fs::read_to_string(&config).unwrap();
+    let on = text.replace("network_provider = false", "network_provider = true");
+    assert_ne!(on, text, "the planted config names network_provider");
+    fs::write(&config, on).unwrap();
+    let out = input.parent().unwrap().join("out-provider");
+    assert_exit(&run(&input, &out, &["--config", cfg, "--report"]), 0);
+    let html = fs::read_to_string(page(&out, DATES[2])).unwrap();
+    let circle = section_of(&html, "circle");
+    assert!(circle.contains("data-note=\"network_provider\""));
+    assert!(!circle.contains("data-table=\"circle_influence\""));
+    assert!(!circle.contains("no_vendor_score"));
+    assert!(circle.contains(r#"<span data-field="in_graph" data-value="4">"#));
+}
+
+/// A date published before the circle existed: its manifest lists no
+/// `social_circle` or `circle_prospects` and neither table has a partition.
+/// The date is still committed (with the outputs it has): the page is
+/// written and its circle section says the circle was not published.
+#[test]
+fn a_date_from_before_the_circle_gets_a_page_saying_so() {
+    let out = temp_dir("report-before-circle");
+    assert_exit(&run(&fixtures(), &out, &[]), 0);
+    for table in ["social_circle", "circle_prospects"] {
+        fs::remove_dir_all(out.join(table)).unwrap();
+    }
+    let dir = out.join(format!("_manifests/snapshot_date={}", DATES[2]));
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let mut m: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        let outputs = m["outputs"].as_object_mut().unwrap();
+        assert!(outputs.remove("social_circle").is_some());
+        assert!(outputs.remove("circle_prospects").is_some());
+        fs::write(&path, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+    }
+    assert_exit(&report_of(&out, DATES[2]), 0);
+    let html = fs::read_to_string(page(&out, DATES[2])).unwrap();
+    let circle = section_of(&html, "circle");
+    assert!(circle.contains("not published for this date"), "{circle}");
+    assert!(!circle.contains("<table"), "{circle}");
+    // the care queue and the other sections are there as before
+    data_table(&html, "care_lanes");
+    data_table(&html, "tier_counts");
 }

@@ -129,8 +129,10 @@ def show(driver, out: Path, width: int, height: int, mobile: bool = False) -> No
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
     driver.get_log("browser")
+    from selenium.webdriver.support.ui import WebDriverWait
     driver.get(page_file(out).resolve().as_uri())
-    assert driver.execute_script("return document.readyState") == "complete"
+    # on a busy machine driver.get may return while the page is "interactive"
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
     assert driver.execute_script("return window.innerWidth") == width
 
 

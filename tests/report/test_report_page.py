@@ -13,7 +13,13 @@ from disk, which is how people read it, and the tests check that:
   published Parquet partitions (read by DuckDB) and from the run manifests
   -- nothing is taken from the page to build an expectation;
 - `pulsetier report` refuses a date that was never committed (exit 2) and,
-  without `--date`, rewrites the newest page with the same tables.
+  without `--date`, rewrites the newest page with the same tables;
+- the customer's circle section (issue #23): the fixtures have no
+  @-mention and no `connections`, so their circle is empty (every account
+  of size 0, nobody in the graph, no prospect); a run over `pulsetier
+  generate` data fills it, and its circle sizes, network × vendor influence
+  grid, first 20 prospects (in the published file order, read by pyarrow)
+  and facts are compared with the Parquet partitions too.
 
 A 1280x2000 screenshot is kept in test-artifacts/ for a human to look at.
 """
@@ -54,7 +60,19 @@ TABLE_KEYS = {
     "tier_migration": ("from", "to"),
     "care_lanes": ("lane",),
     "care_topics": ("topic", "route"),
+    "circle_sizes": ("circle-size",),
+    "circle_influence": ("network", "vendor"),
+    "circle_prospects_top": ("prospect-rank",),
 }
+CIRCLE_TABLES = ("circle_sizes", "circle_influence", "circle_prospects_top")
+EMPTY_IN_FIXTURES = ("circle_influence", "circle_prospects_top")  # nobody in the fixtures' graph
+# docs/report.md: circle_size buckets (label, smallest, largest or None) and
+# influence bands [from, to) of width 20, the last one holding 100 too
+CIRCLE_BUCKETS = (("0", 0, 0), ("1", 1, 1), ("2–4", 2, 4), ("5–9", 5, 9), ("10–19", 10, 19),
+                  ("20–49", 20, 49), ("50+", 50, None))
+BANDS = tuple((f"{lo}–{lo + 20}", lo, lo + 20) for lo in range(0, 100, 20))
+PROSPECT_ROWS = 20
+GENERATED_ACCOUNTS = "2000"
 LANES = ("customer_p1", "customer_p2", "customer_p3", "customer_p4", "influencer_prospect", "public")
 NPS_FIELDS = ("responses", "promoters", "passives", "detractors", "nps",
               "margin_of_error_95", "low_sample")
@@ -114,6 +132,18 @@ def out(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def circle_out(tmp_path_factory) -> Path:
+    """D of `pulsetier generate` data (@-mentions, connections, vendor
+    scores) run with `--report`: a circle that is not empty."""
+    root = tmp_path_factory.mktemp("report-circle")
+    P.run_ok("generate", "--output", str(root / "in"), "--date", DATE,
+             "--accounts", GENERATED_ACCOUNTS, "--seed", "42")
+    P.run_ok("run", "--input", str(root / "in"), "--output", str(root / "out"), "--date", DATE,
+             "--report")
+    return root / "out"
+
+
 def report_path(out: Path, date: str = DATE) -> Path:
     return out / "_reports" / f"snapshot_date={date}" / "report.html"
 
@@ -161,8 +191,11 @@ def driver(tmp_path_factory):
 
 
 def open_page(driver, path: Path) -> None:
+    """Load `path` and wait (10 s at most) until it has loaded: on a busy
+    machine driver.get may return while the page is still "interactive"."""
+    from selenium.webdriver.support.ui import WebDriverWait
     driver.get(path.resolve().as_uri())
-    assert driver.execute_script("return document.readyState") == "complete"
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 @pytest.fixture
@@ -333,6 +366,54 @@ def expected_migration(out: Path) -> dict[tuple, dict]:
             for r in P.parquet_rows(out, "tier_migration", DATE)}
 
 
+def expected_circle_sizes(out: Path) -> dict[tuple, dict]:
+    """Scored accounts (rows of social_circle) per circle_size bucket, and
+    those with another scored customer in their circle."""
+    rows = P.parquet_rows(out, "social_circle", DATE, "circle_size, circle_customers")
+    expected = {}
+    for label, lo, hi in CIRCLE_BUCKETS:
+        inside = [r for r in rows if lo <= r["circle_size"] and (hi is None or r["circle_size"] <= hi)]
+        expected[(label,)] = {"accounts": len(inside),
+                              "with_customers": sum(1 for r in inside if r["circle_customers"] > 0)}
+    return expected
+
+
+def band_of(v: float | None) -> str:
+    if v is None:
+        return "none"
+    return next(label for label, lo, hi in BANDS if lo <= v < hi or (hi == 100 and v == 100))
+
+
+def expected_circle_influence(out: Path) -> dict[tuple, dict]:
+    """Scored accounts in the graph per network_influence band and the band
+    of their vendor influence_norm in customer_tiers (none: no score)."""
+    vendor = {r["account_id"]: r["influence_norm"]
+              for r in P.parquet_rows(out, "customer_tiers", DATE, "account_id, influence_norm")}
+    expected = {(n, v): {"accounts": 0} for n, _, _ in BANDS for v in ("none", *(b[0] for b in BANDS))}
+    for r in P.parquet_rows(out, "social_circle", DATE, "account_id, network_influence"):
+        if r["network_influence"] is not None:
+            expected[(band_of(r["network_influence"]), band_of(vendor[r["account_id"]]))]["accounts"] += 1
+    return expected
+
+
+def published_prospects(out: Path) -> list[dict]:
+    """circle_prospects of D in the order of its files (pyarrow, part files by name)."""
+    import pyarrow.parquet as pq
+    files = sorted(P.partition(out, "circle_prospects", DATE).glob("part-*.parquet"))
+    return [row for f in files for row in pq.read_table(f).to_pylist()]
+
+
+def expected_circle_prospects_top(out: Path) -> dict[tuple, dict]:
+    fields = ("handle", "customers_linked", "customers_value", "network_influence")
+    return {(str(i),): {f: r[f] for f in fields}
+            for i, r in enumerate(published_prospects(out)[:PROSPECT_ROWS], start=1)}
+
+
+EXPECTED_CIRCLE = {"circle_sizes": expected_circle_sizes,
+                   "circle_influence": expected_circle_influence,
+                   "circle_prospects_top": expected_circle_prospects_top}
+
+
 # ----------------------------------------------------------------------------- the page in the browser
 
 
@@ -357,8 +438,8 @@ def test_no_network_request(page):
 def test_every_chart_section_draws_svg(page):
     sections = page.execute_script(SECTION_CHARTS_JS)
     ids = [s["id"] for s in sections]
-    assert set(ids) >= {"headline", "care-queue", "tiers", "value-score", "nps", "social-pulse", "rejects", "timings",
-                        "migration"}, f"sections: {ids}"
+    assert set(ids) >= {"headline", "care-queue", "circle", "tiers", "value-score", "nps", "social-pulse", "rejects",
+                        "timings", "migration"}, f"sections: {ids}"
     problems = []
     for s in sections:
         if s["id"] in NO_CHART_SECTIONS:
@@ -379,7 +460,7 @@ def test_header_names_the_run(page, out):
     assert header_field(page, "status") == m["status"]
 
 
-@pytest.mark.parametrize("name", list(TABLE_KEYS))
+@pytest.mark.parametrize("name", [t for t in TABLE_KEYS if t not in EMPTY_IN_FIXTURES])
 def test_table_numbers_match_outputs_and_manifests(page, out, name):
     manifest = P.newest_manifest(out, DATE)
     expected = {
@@ -393,12 +474,60 @@ def test_table_numbers_match_outputs_and_manifests(page, out, name):
         "tier_migration": lambda: expected_migration(out),
         "care_lanes": lambda: expected_care(out, ("lane",), tuple((lane,) for lane in LANES)),
         "care_topics": lambda: expected_care(out, ("topic", "route")),
+        "circle_sizes": lambda: expected_circle_sizes(out),
     }[name]()
     assert expected, f"nothing to compare {name} with: the fixtures should fill it"
     tables = page_tables(page)
     assert name in tables, f"no table[data-table={name}] (tables: {sorted(tables)})"
     problems = table_problems(name, tables[name], expected)
     assert problems == [], "\n".join(problems)
+
+
+def test_fixtures_circle_is_empty_and_said_so(page, out):
+    """Nobody of the fixtures is in the graph: no grid, no prospect table."""
+    assert P.parquet_rows(out, "social_circle", DATE, "count(network_influence) AS n")[0]["n"] == 0
+    assert P.parquet_rows(out, "circle_prospects", DATE, "count(*) AS n")[0]["n"] == 0
+    tables = page_tables(page)
+    assert "circle_influence" not in tables and "circle_prospects_top" not in tables
+    text = page.find_element("css selector", "section#circle").text
+    assert "No scored account's handle is in D's interaction graph" in text
+    assert "D has no prospect." in text
+
+
+@pytest.mark.parametrize("name", CIRCLE_TABLES)
+def test_circle_numbers_match_generated_outputs(driver, circle_out, name):
+    expected = EXPECTED_CIRCLE[name](circle_out)
+    assert any(v != 0 for e in expected.values() for v in e.values()), f"{name}: the generated circle is empty"
+    open_page(driver, report_path(circle_out))
+    tables = page_tables(driver)
+    assert name in tables, f"no table[data-table={name}] (tables: {sorted(tables)})"
+    problems = table_problems(name, tables[name], expected)
+    assert problems == [], "\n".join(problems)
+    if name == "circle_prospects_top":  # in the published order
+        assert [r["attrs"]["prospect-rank"] for r in tables[name]] == [k[0] for k in expected]
+
+
+def test_circle_facts_match_generated_outputs(driver, circle_out):
+    circle = P.parquet_rows(circle_out, "social_circle", DATE)
+    vendor = {r["account_id"]: r["influence_norm"]
+              for r in P.parquet_rows(circle_out, "customer_tiers", DATE, "account_id, influence_norm")}
+    in_graph = [r for r in circle if r["network_influence"] is not None]
+    expected = {
+        "scored": len(circle),
+        "with_circle": sum(1 for r in circle if r["circle_size"] >= 1),
+        "with_customers": sum(1 for r in circle if r["circle_customers"] >= 1),
+        "in_graph": len(in_graph),
+        "no_vendor_score": sum(1 for r in in_graph if vendor[r["account_id"]] is None),
+        "prospects": len(published_prospects(circle_out)),
+    }
+    assert expected["no_vendor_score"] > 0, "the generated data should have accounts without a vendor score"
+    open_page(driver, report_path(circle_out))
+    shown = driver.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll('[data-facts=circle] [data-field]')]"
+        ".map(e => [e.getAttribute('data-field'), e.getAttribute('data-value')]))")
+    assert shown == {k: str(v) for k, v in expected.items()}
+    sections = {s["id"]: s for s in driver.execute_script(SECTION_CHARTS_JS)}
+    assert len(sections["circle"]["svgs"]) == 2 and not sections["circle"]["notes"]
 
 
 def test_tier_counts_cover_every_backfilled_date(page):

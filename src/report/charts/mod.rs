@@ -229,12 +229,35 @@ pub fn heatmap(
     counts: &[Vec<u64>],
     impossible: &[(usize, usize)],
 ) -> Result<String, ChartError> {
+    matrix(title, (rows, cols), counts, impossible, ("to", "from"))
+}
+
+/// Counts of two banded measures (e.g. network against vendor influence):
+/// a [`heatmap`] with no impossible cell whose axes say what the columns
+/// (x) and the rows (y) are.
+pub fn grid(
+    title: &str,
+    rows: &[String],
+    cols: &[String],
+    counts: &[Vec<u64>],
+    axes: (&str, &str),
+) -> Result<String, ChartError> {
+    matrix(title, (rows, cols), counts, &[], axes)
+}
+
+fn matrix(
+    title: &str,
+    (rows, cols): (&[String], &[String]),
+    counts: &[Vec<u64>],
+    impossible: &[(usize, usize)],
+    axes: (&str, &str),
+) -> Result<String, ChartError> {
     let (nr, nc) = (rows.len(), cols.len());
     let count = |r: usize, c: usize| counts.get(r).and_then(|row| row.get(c)).map_or(0, |n| *n);
     let cells = || (0..nr).flat_map(move |r| (0..nc).map(move |c| (r, c)));
     let max = cells().map(|(r, c)| count(r, c)).max().unwrap_or(0);
     render(title, (WIDTH, 340), &[], nr > 0 && nc > 0, |area| {
-        let chart = frame(area, Axis::Cats(cols), Axis::Cats(rows), ("to", "from"))?;
+        let chart = frame(area, Axis::Cats(cols), Axis::Cats(rows), axes)?;
         let area = chart.plotting_area();
         for (r, c) in cells() {
             let (x, y) = (c as f64, r as f64);
@@ -483,6 +506,26 @@ mod tests {
         let svg = heatmap("Moves", &tiers(), &tiers(), &[vec![3]], &[(4, 4)]).unwrap();
         assert_eq!(texts(&svg).iter().filter(|t| *t == "0").count(), 23);
         assert!(has_text(&svg, "impossible"));
+    }
+
+    #[test]
+    fn the_grid_names_its_axes_and_prints_every_count() {
+        let rows = strings(&["80–100", "0–20"]);
+        let cols = strings(&["none", "0–20", "80–100"]);
+        let svg = grid(
+            "Bands",
+            &rows,
+            &cols,
+            &[vec![1, 0, 7], vec![3]],
+            ("vendor", "network"),
+        )
+        .unwrap();
+        assert!(has_text(&svg, "vendor") && has_text(&svg, "network"));
+        assert!(!has_text(&svg, "from") && !has_text(&svg, "impossible"));
+        for count in ["1", "7", "3"] {
+            assert!(has_text(&svg, count), "{count}");
+        }
+        assert_eq!(texts(&svg).iter().filter(|t| *t == "0").count(), 3);
     }
 
     #[test]
