@@ -37,6 +37,7 @@ from pathlib import Path
 import pytest
 
 import pulsetier_cli as P
+import report_page as RP
 
 DATES = ("2026-03-08", "2026-03-09", "2026-03-10")
 BASELINE = "2025-12-10"  # D - nps_days (90)
@@ -47,8 +48,6 @@ LANES = ("customer_p1", "customer_p2", "customer_p3", "customer_p4", "influencer
 TIER_COLOURS = ("#4F6D8C", "#D4A017", "#A3ADB8", "#B06A2C")
 STAGES = ("list_and_check_files", "check_rows", "count_rejects", "transform", "write_staging",
           "audit", "publish")
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = P.REPO_ROOT / "test-artifacts"
 FIRST_SCREEN = 800
 
@@ -101,27 +100,7 @@ def diff(a, b):
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.is_file()]
-    if missing:
-        pytest.fail(f"headless Chromium is needed: {missing} missing (apt-get install chromium "
-                    "chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--hide-scrollbars",
-                 f"--user-data-dir={profile}", "--window-size=1400,900"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
-        yield drv
-    finally:
-        drv.quit()
+    yield from RP.chromium(tmp_path_factory, 1400, 900, "--hide-scrollbars")
 
 
 def show(driver, out: Path, width: int, height: int, mobile: bool = False) -> None:
@@ -129,10 +108,7 @@ def show(driver, out: Path, width: int, height: int, mobile: bool = False) -> No
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
     driver.get_log("browser")
-    from selenium.webdriver.support.ui import WebDriverWait
-    driver.get(page_file(out).resolve().as_uri())
-    # on a busy machine driver.get may return while the page is "interactive"
-    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    RP.open_page(driver, page_file(out))
     assert driver.execute_script("return window.innerWidth") == width
 
 
@@ -312,14 +288,7 @@ def test_every_headline_figure_matches_the_outputs(driver, out):
 
 
 def page_table(driver, name: str) -> list[dict]:
-    return driver.execute_script("""
-        return [...document.querySelectorAll(`table[data-table=${arguments[0]}] tbody tr`)].map(tr => {
-          const r = {attrs: {}, cells: {}};
-          for (const a of tr.attributes) if (a.name.startsWith('data-')) r.attrs[a.name.slice(5)] = a.value;
-          for (const td of tr.querySelectorAll('td')) r.cells[td.getAttribute('data-field')] =
-            {value: td.getAttribute('data-value'), text: td.textContent.trim(),
-             isNull: td.getAttribute('data-null') === 'true'};
-          return r; })""", name)
+    return RP.page_tables(driver).get(name, [])
 
 
 def test_headline_rejects_against_the_gate(driver, out):

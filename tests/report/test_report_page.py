@@ -16,10 +16,8 @@ from disk, which is how people read it, and the tests check that:
   without `--date`, rewrites the newest page with the same tables;
 - the customer's circle section (issue #23): the fixtures have no
   @-mention and no `connections`, so their circle is empty (every account
-  of size 0, nobody in the graph, no prospect); a run over `pulsetier
-  generate` data fills it, and its circle sizes, network × vendor influence
-  grid, first 20 prospects (in the published file order, read by pyarrow)
-  and facts are compared with the Parquet partitions too.
+  of size 0, nobody in the graph, no prospect) and the page says so; a
+  filled circle is test_report_circle.py's.
 
 A 1280x2000 screenshot is kept in test-artifacts/ for a human to look at.
 """
@@ -27,7 +25,6 @@ A 1280x2000 screenshot is kept in test-artifacts/ for a human to look at.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import shutil
 import struct
 from collections import Counter
@@ -36,14 +33,14 @@ from pathlib import Path
 import pytest
 
 import pulsetier_cli as P
+import report_page as RP
+from report_page import SECTION_CHARTS_JS, open_page, page_tables
 
 DATE = P.DATE
 REPORT_DAYS = 14  # the default window of the tables over time
 TIERS = ("platinum", "gold", "silver", "bronze")
 HIST_BINS = 20
 HIST_WIDTH = 5
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREEN_W, SCREEN_H = 1280, 2000
 ARTIFACTS = P.REPO_ROOT / "test-artifacts"
 SCREENSHOT = ARTIFACTS / f"report-{DATE}-{SCREEN_W}x{SCREEN_H}.png"
@@ -64,15 +61,7 @@ TABLE_KEYS = {
     "circle_influence": ("network", "vendor"),
     "circle_prospects_top": ("prospect-rank",),
 }
-CIRCLE_TABLES = ("circle_sizes", "circle_influence", "circle_prospects_top")
 EMPTY_IN_FIXTURES = ("circle_influence", "circle_prospects_top")  # nobody in the fixtures' graph
-# docs/report.md: circle_size buckets (label, smallest, largest or None) and
-# influence bands [from, to) of width 20, the last one holding 100 too
-CIRCLE_BUCKETS = (("0", 0, 0), ("1", 1, 1), ("2–4", 2, 4), ("5–9", 5, 9), ("10–19", 10, 19),
-                  ("20–49", 20, 49), ("50+", 50, None))
-BANDS = tuple((f"{lo}–{lo + 20}", lo, lo + 20) for lo in range(0, 100, 20))
-PROSPECT_ROWS = 20
-GENERATED_ACCOUNTS = "2000"
 LANES = ("customer_p1", "customer_p2", "customer_p3", "customer_p4", "influencer_prospect", "public")
 NPS_FIELDS = ("responses", "promoters", "passives", "detractors", "nps",
               "margin_of_error_95", "low_sample")
@@ -80,45 +69,6 @@ PULSE_FIELDS = ("mentions", "with_sentiment", "positive", "neutral", "negative",
                 "unique_authors", "matched_mentions", "match_rate", "avg_sentiment",
                 "social_nps")
 NO_CHART_SECTIONS = {"outputs"}  # docs/report.md: "Outputs of this run" has no chart
-
-# Every table of the page as the browser parsed it: row attributes, <th>
-# texts and each value cell's text and null marker.
-EXTRACT_TABLES_JS = """
-const out = {};
-for (const table of document.querySelectorAll('table[data-table]')) {
-  const name = table.getAttribute('data-table');
-  const rows = [];
-  for (const tr of table.querySelectorAll('tbody tr')) {
-    const attrs = {};
-    for (const a of tr.attributes) {
-      if (a.name.startsWith('data-')) attrs[a.name.slice(5)] = a.value;
-    }
-    const cells = {};
-    const unmarked = [];
-    for (const td of tr.querySelectorAll('td')) {
-      const field = td.getAttribute('data-field');
-      if (field === null) { unmarked.push(td.textContent.trim()); continue; }
-      cells[field] = {text: td.textContent.trim(), value: td.getAttribute('data-value'),
-                      isNull: td.getAttribute('data-null') === 'true'};
-    }
-    rows.push({attrs: attrs, th: [...tr.querySelectorAll('th')].map(th => th.textContent.trim()),
-               cells: cells, unmarked: unmarked});
-  }
-  (out[name] = out[name] || []).push(rows);
-}
-return out;
-"""
-
-SECTION_CHARTS_JS = """
-return [...document.querySelectorAll('body section')].map(s => ({
-  id: s.id,
-  svgs: [...s.querySelectorAll('figure svg')].map(svg => ({
-    role: svg.getAttribute('role'), label: svg.getAttribute('aria-label') || ''})),
-  notes: [...s.querySelectorAll('p.note')].map(p => p.textContent.trim())
-           .filter(t => t.startsWith('chart not drawn')),
-}));
-"""
-
 
 # ----------------------------------------------------------------------------- fixtures
 
@@ -132,20 +82,8 @@ def out(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def circle_out(tmp_path_factory) -> Path:
-    """D of `pulsetier generate` data (@-mentions, connections, vendor
-    scores) run with `--report`: a circle that is not empty."""
-    root = tmp_path_factory.mktemp("report-circle")
-    P.run_ok("generate", "--output", str(root / "in"), "--date", DATE,
-             "--accounts", GENERATED_ACCOUNTS, "--seed", "42")
-    P.run_ok("run", "--input", str(root / "in"), "--output", str(root / "out"), "--date", DATE,
-             "--report")
-    return root / "out"
-
-
 def report_path(out: Path, date: str = DATE) -> Path:
-    return out / "_reports" / f"snapshot_date={date}" / "report.html"
+    return RP.report_path(out, date)
 
 
 @pytest.fixture(scope="module")
@@ -158,44 +96,9 @@ def page_as_written(out, tmp_path_factory) -> Path:
     return copy
 
 
-def _require_browser() -> None:
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not (p.is_file() and p.stat().st_mode & 0o111)]
-    if missing:
-        pytest.fail(f"headless Chromium is needed for tests/report but {', '.join(missing)} "
-                    "is missing: install Debian's `chromium` and `chromium-driver` packages "
-                    "(scripts/test.sh does: apt-get install -y --no-install-recommends "
-                    "chromium chromium-driver)")
-
-
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    _require_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic",
-                 f"--user-data-dir={profile}", f"--window-size={SCREEN_W},{SCREEN_H}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
-        drv.set_window_size(SCREEN_W, SCREEN_H)
-        yield drv
-    finally:
-        drv.quit()
-
-
-def open_page(driver, path: Path) -> None:
-    """Load `path` and wait (10 s at most) until it has loaded: on a busy
-    machine driver.get may return while the page is still "interactive"."""
-    from selenium.webdriver.support.ui import WebDriverWait
-    driver.get(path.resolve().as_uri())
-    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    yield from RP.chromium(tmp_path_factory, SCREEN_W, SCREEN_H, "--disable-quic")
 
 
 @pytest.fixture
@@ -209,74 +112,13 @@ def page(driver, out, page_as_written):
 # ----------------------------------------------------------------------------- reading the page
 
 
-def page_tables(driver) -> dict[str, list[dict]]:
-    """Each table's body rows; fails when a table name is used twice."""
-    found = driver.execute_script(EXTRACT_TABLES_JS)
-    doubled = sorted(name for name, copies in found.items() if len(copies) != 1)
-    assert not doubled, f"tables present more than once: {doubled}"
-    return {name: copies[0] for name, copies in found.items()}
-
-
 def header_field(driver, field: str) -> str:
     from selenium.webdriver.common.by import By
     return driver.find_element(By.CSS_SELECTOR, f'header dd[data-field="{field}"]').text.strip()
 
 
-def cell_problem(cell: dict, expected) -> str | None:
-    """Why a value cell does not hold `expected` (None when it does). The
-    text is rounded for people; the exact value is its `data-value`
-    (docs/report.md): floats must parse back to exactly the Parquet value;
-    strings (such as the 2-decimal shares) must match character for
-    character."""
-    value, is_null = cell["value"], cell["isNull"]
-    if expected is None:
-        ok = is_null and cell["text"] == "–" and value is None
-        return None if ok else f"{cell['text']!r} (data-null={is_null}, data-value={value!r}), expected null"
-    if is_null or value is None:
-        return f"null or no data-value, expected {expected!r}"
-    text = value
-    if isinstance(expected, bool):
-        return None if text == ("true" if expected else "false") else f"{text!r}, expected {expected}"
-    if isinstance(expected, int):
-        return None if text == str(expected) else f"{text!r}, expected {expected}"
-    if isinstance(expected, float):
-        try:
-            shown = float(text)
-        except ValueError:
-            return f"{text!r} is not a number, expected {expected!r}"
-        same = shown == expected or (math.isnan(shown) and math.isnan(expected))
-        return None if same else f"{text!r} = {shown!r}, expected {expected!r}"
-    return None if text == str(expected) else f"{text!r}, expected {expected!r}"
-
-
 def table_problems(name: str, rows: list[dict], expected: dict[tuple, dict]) -> list[str]:
-    """Differences between a page table and the expected {keys: {field: value}}."""
-    keys = TABLE_KEYS[name]
-    problems = []
-    seen = set()
-    for row in rows:
-        key = tuple(row["attrs"].get(k) for k in keys)
-        if key in seen:
-            problems.append(f"{name}: row {key} twice")
-        seen.add(key)
-        if row["th"] != list(key):
-            problems.append(f"{name} {key}: <th> cells {row['th']}, expected the keys")
-        if row["unmarked"]:
-            problems.append(f"{name} {key}: value cells without data-field: {row['unmarked']}")
-        want = expected.get(key)
-        if want is None:
-            problems.append(f"{name}: unexpected row {key}")
-            continue
-        if set(row["cells"]) != set(want):
-            problems.append(f"{name} {key}: fields {sorted(row['cells'])}, expected {sorted(want)}")
-        for field, value in want.items():
-            if field in row["cells"]:
-                why = cell_problem(row["cells"][field], value)
-                if why:
-                    problems.append(f"{name} {key} {field}: {why}")
-    for key in sorted(set(expected) - seen):
-        problems.append(f"{name}: row {key} missing")
-    return problems
+    return RP.table_problems(name, TABLE_KEYS[name], rows, expected)
 
 
 # ----------------------------------------------------------------------------- expected values
@@ -366,54 +208,6 @@ def expected_migration(out: Path) -> dict[tuple, dict]:
             for r in P.parquet_rows(out, "tier_migration", DATE)}
 
 
-def expected_circle_sizes(out: Path) -> dict[tuple, dict]:
-    """Scored accounts (rows of social_circle) per circle_size bucket, and
-    those with another scored customer in their circle."""
-    rows = P.parquet_rows(out, "social_circle", DATE, "circle_size, circle_customers")
-    expected = {}
-    for label, lo, hi in CIRCLE_BUCKETS:
-        inside = [r for r in rows if lo <= r["circle_size"] and (hi is None or r["circle_size"] <= hi)]
-        expected[(label,)] = {"accounts": len(inside),
-                              "with_customers": sum(1 for r in inside if r["circle_customers"] > 0)}
-    return expected
-
-
-def band_of(v: float | None) -> str:
-    if v is None:
-        return "none"
-    return next(label for label, lo, hi in BANDS if lo <= v < hi or (hi == 100 and v == 100))
-
-
-def expected_circle_influence(out: Path) -> dict[tuple, dict]:
-    """Scored accounts in the graph per network_influence band and the band
-    of their vendor influence_norm in customer_tiers (none: no score)."""
-    vendor = {r["account_id"]: r["influence_norm"]
-              for r in P.parquet_rows(out, "customer_tiers", DATE, "account_id, influence_norm")}
-    expected = {(n, v): {"accounts": 0} for n, _, _ in BANDS for v in ("none", *(b[0] for b in BANDS))}
-    for r in P.parquet_rows(out, "social_circle", DATE, "account_id, network_influence"):
-        if r["network_influence"] is not None:
-            expected[(band_of(r["network_influence"]), band_of(vendor[r["account_id"]]))]["accounts"] += 1
-    return expected
-
-
-def published_prospects(out: Path) -> list[dict]:
-    """circle_prospects of D in the order of its files (pyarrow, part files by name)."""
-    import pyarrow.parquet as pq
-    files = sorted(P.partition(out, "circle_prospects", DATE).glob("part-*.parquet"))
-    return [row for f in files for row in pq.read_table(f).to_pylist()]
-
-
-def expected_circle_prospects_top(out: Path) -> dict[tuple, dict]:
-    fields = ("handle", "customers_linked", "customers_value", "network_influence")
-    return {(str(i),): {f: r[f] for f in fields}
-            for i, r in enumerate(published_prospects(out)[:PROSPECT_ROWS], start=1)}
-
-
-EXPECTED_CIRCLE = {"circle_sizes": expected_circle_sizes,
-                   "circle_influence": expected_circle_influence,
-                   "circle_prospects_top": expected_circle_prospects_top}
-
-
 # ----------------------------------------------------------------------------- the page in the browser
 
 
@@ -474,7 +268,11 @@ def test_table_numbers_match_outputs_and_manifests(page, out, name):
         "tier_migration": lambda: expected_migration(out),
         "care_lanes": lambda: expected_care(out, ("lane",), tuple((lane,) for lane in LANES)),
         "care_topics": lambda: expected_care(out, ("topic", "route")),
-        "circle_sizes": lambda: expected_circle_sizes(out),
+        # nobody of the fixtures is in the graph: every scored account in bucket 0
+        "circle_sizes": lambda: {(label,): {"accounts": len(P.parquet_rows(out, "customer_tiers", DATE,
+                                                                         "account_id")) if lo == 0 else 0,
+                                            "with_customers": 0}
+                                 for label, lo, _ in RP.CIRCLE_BUCKETS},
     }[name]()
     assert expected, f"nothing to compare {name} with: the fixtures should fill it"
     tables = page_tables(page)
@@ -492,42 +290,6 @@ def test_fixtures_circle_is_empty_and_said_so(page, out):
     text = page.find_element("css selector", "section#circle").text
     assert "No scored account's handle is in D's interaction graph" in text
     assert "D has no prospect." in text
-
-
-@pytest.mark.parametrize("name", CIRCLE_TABLES)
-def test_circle_numbers_match_generated_outputs(driver, circle_out, name):
-    expected = EXPECTED_CIRCLE[name](circle_out)
-    assert any(v != 0 for e in expected.values() for v in e.values()), f"{name}: the generated circle is empty"
-    open_page(driver, report_path(circle_out))
-    tables = page_tables(driver)
-    assert name in tables, f"no table[data-table={name}] (tables: {sorted(tables)})"
-    problems = table_problems(name, tables[name], expected)
-    assert problems == [], "\n".join(problems)
-    if name == "circle_prospects_top":  # in the published order
-        assert [r["attrs"]["prospect-rank"] for r in tables[name]] == [k[0] for k in expected]
-
-
-def test_circle_facts_match_generated_outputs(driver, circle_out):
-    circle = P.parquet_rows(circle_out, "social_circle", DATE)
-    vendor = {r["account_id"]: r["influence_norm"]
-              for r in P.parquet_rows(circle_out, "customer_tiers", DATE, "account_id, influence_norm")}
-    in_graph = [r for r in circle if r["network_influence"] is not None]
-    expected = {
-        "scored": len(circle),
-        "with_circle": sum(1 for r in circle if r["circle_size"] >= 1),
-        "with_customers": sum(1 for r in circle if r["circle_customers"] >= 1),
-        "in_graph": len(in_graph),
-        "no_vendor_score": sum(1 for r in in_graph if vendor[r["account_id"]] is None),
-        "prospects": len(published_prospects(circle_out)),
-    }
-    assert expected["no_vendor_score"] > 0, "the generated data should have accounts without a vendor score"
-    open_page(driver, report_path(circle_out))
-    shown = driver.execute_script(
-        "return Object.fromEntries([...document.querySelectorAll('[data-facts=circle] [data-field]')]"
-        ".map(e => [e.getAttribute('data-field'), e.getAttribute('data-value')]))")
-    assert shown == {k: str(v) for k, v in expected.items()}
-    sections = {s["id"]: s for s in driver.execute_script(SECTION_CHARTS_JS)}
-    assert len(sections["circle"]["svgs"]) == 2 and not sections["circle"]["notes"]
 
 
 def test_tier_counts_cover_every_backfilled_date(page):
