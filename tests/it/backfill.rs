@@ -238,7 +238,7 @@ fn assert_lineage_per_date(lineage: &Path, failed: &str) {
             assert_eq!(end["inputs"], serde_json::json!([]));
         } else {
             assert_eq!(kinds, ["START", "COMPLETE"], "{date}");
-            // the five input tables (connections with no partition read)
+            // the five input tables
             assert_eq!(end["inputs"].as_array().unwrap().len(), 5, "{date}");
         }
         dates.insert(date, kinds.len());

@@ -1,6 +1,7 @@
 //! The customer's circle (docs/SPEC.md §9) end to end, on a small input
-//! the test writes itself (the bundled fixtures have no @-mention and no
-//! `connections`, so their expected outputs do not change).
+//! the test writes itself, with @-mentions (the bundled fixtures' graph is
+//! made of `connections` only: tests/expected/WORKINGS.md §14, checked in
+//! tests/it/expected.rs).
 //!
 //! The planted input for D = 2026-03-10, every row posted or observed on D:
 //! - accounts A (ann, spend 10), B (bob, 20), C (carl, 30), D (dan, 40),

@@ -125,6 +125,14 @@ fn social_pulse_matches_hand_computed_values() {
     assert_table_matches("social_pulse");
 }
 
+/// The fixtures' small graph (connections only; WORKINGS §14): circle
+/// figures, network_influence 100 / 80 / 0 and one prospect, fan1.
+#[test]
+fn circle_outputs_match_hand_computed_values() {
+    assert_table_matches("social_circle");
+    assert_table_matches("circle_prospects");
+}
+
 /// No earlier date is committed: every account is `new` (docs/SPEC.md §6).
 #[test]
 fn tier_movements_without_a_previous_date_are_all_new() {
@@ -179,7 +187,13 @@ fn care_queue_matches_hand_worked_values() {
 fn rejects_match_hand_listed_reasons() {
     let (_, want) = read_csv("rejects.csv");
     let mut got = Vec::new();
-    for table in ["accounts", "mentions", "surveys", "influence_scores"] {
+    for table in [
+        "accounts",
+        "mentions",
+        "surveys",
+        "influence_scores",
+        "connections",
+    ] {
         let dir = published()
             .join("_rejects")
             .join(table)

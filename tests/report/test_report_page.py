@@ -14,10 +14,9 @@ from disk, which is how people read it, and the tests check that:
   -- nothing is taken from the page to build an expectation;
 - `pulsetier report` refuses a date that was never committed (exit 2) and,
   without `--date`, rewrites the newest page with the same tables;
-- the customer's circle section (issue #23): the fixtures have no
-  @-mention and no `connections`, so their circle is empty (every account
-  of size 0, nobody in the graph, no prospect) and the page says so; a
-  filled circle is test_report_circle.py's.
+- the customer's circle section (issue #23) shows the fixtures' small
+  graph (tests/expected/WORKINGS.md §14) with the values worked out there
+  by hand; a larger generated circle is test_report_circle.py's.
 
 A 1280x2000 screenshot is kept in test-artifacts/ for a human to look at.
 """
@@ -61,7 +60,18 @@ TABLE_KEYS = {
     "circle_influence": ("network", "vendor"),
     "circle_prospects_top": ("prospect-rank",),
 }
-EMPTY_IN_FIXTURES = ("circle_influence", "circle_prospects_top")  # nobody in the fixtures' graph
+# tests/expected/WORKINGS.md §14: the fixtures' circle, by hand. Scored
+# accounts per circle_size bucket (A02 5, A03 2, A07 and A08 1, eleven 0;
+# each of the four has a customer in its circle); the four accounts in the
+# graph by network band x vendor influence_norm band (A02 100 / 75.0, A03
+# 80 / 24.95, A07 0 / none, A08 0 / 60.0); the one prospect, fan1.
+FIXTURE_CIRCLE_SIZES = {"0": (11, 0), "1": (2, 2), "2–4": (1, 1), "5–9": (1, 1)}
+FIXTURE_CIRCLE_GRID = {("80–100", "60–80"): 1, ("80–100", "20–40"): 1, ("0–20", "none"): 1,
+                       ("0–20", "60–80"): 1}
+FIXTURE_PROSPECTS = {("1",): {"handle": "fan1", "customers_linked": 2, "customers_value": 172.49,
+                              "network_influence": 0.0}}
+FIXTURE_CIRCLE_FACTS = {"scored": 15, "with_circle": 4, "with_customers": 4, "in_graph": 4,
+                        "no_vendor_score": 1, "prospects": 1}
 LANES = ("customer_p1", "customer_p2", "customer_p3", "customer_p4", "influencer_prospect", "public")
 NPS_FIELDS = ("responses", "promoters", "passives", "detractors", "nps",
               "margin_of_error_95", "low_sample")
@@ -254,7 +264,7 @@ def test_header_names_the_run(page, out):
     assert header_field(page, "status") == m["status"]
 
 
-@pytest.mark.parametrize("name", [t for t in TABLE_KEYS if t not in EMPTY_IN_FIXTURES])
+@pytest.mark.parametrize("name", list(TABLE_KEYS))
 def test_table_numbers_match_outputs_and_manifests(page, out, name):
     manifest = P.newest_manifest(out, DATE)
     expected = {
@@ -268,11 +278,13 @@ def test_table_numbers_match_outputs_and_manifests(page, out, name):
         "tier_migration": lambda: expected_migration(out),
         "care_lanes": lambda: expected_care(out, ("lane",), tuple((lane,) for lane in LANES)),
         "care_topics": lambda: expected_care(out, ("topic", "route")),
-        # nobody of the fixtures is in the graph: every scored account in bucket 0
-        "circle_sizes": lambda: {(label,): {"accounts": len(P.parquet_rows(out, "customer_tiers", DATE,
-                                                                         "account_id")) if lo == 0 else 0,
-                                            "with_customers": 0}
-                                 for label, lo, _ in RP.CIRCLE_BUCKETS},
+        "circle_sizes": lambda: {(label,): dict(zip(("accounts", "with_customers"),
+                                                    FIXTURE_CIRCLE_SIZES.get(label, (0, 0))))
+                                 for label, _, _ in RP.CIRCLE_BUCKETS},
+        "circle_influence": lambda: {(n, v): {"accounts": FIXTURE_CIRCLE_GRID.get((n, v), 0)}
+                                     for n, _, _ in RP.BANDS
+                                     for v in ("none", *(b[0] for b in RP.BANDS))},
+        "circle_prospects_top": lambda: FIXTURE_PROSPECTS,
     }[name]()
     assert expected, f"nothing to compare {name} with: the fixtures should fill it"
     tables = page_tables(page)
@@ -281,15 +293,11 @@ def test_table_numbers_match_outputs_and_manifests(page, out, name):
     assert problems == [], "\n".join(problems)
 
 
-def test_fixtures_circle_is_empty_and_said_so(page, out):
-    """Nobody of the fixtures is in the graph: no grid, no prospect table."""
-    assert P.parquet_rows(out, "social_circle", DATE, "count(network_influence) AS n")[0]["n"] == 0
-    assert P.parquet_rows(out, "circle_prospects", DATE, "count(*) AS n")[0]["n"] == 0
-    tables = page_tables(page)
-    assert "circle_influence" not in tables and "circle_prospects_top" not in tables
-    text = page.find_element("css selector", "section#circle").text
-    assert "No scored account's handle is in D's interaction graph" in text
-    assert "D has no prospect." in text
+def test_fixtures_circle_facts_are_the_hand_worked_ones(page):
+    shown = page.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll('[data-facts=circle] [data-field]')]"
+        ".map(e => [e.getAttribute('data-field'), e.getAttribute('data-value')]))")
+    assert shown == {k: str(v) for k, v in FIXTURE_CIRCLE_FACTS.items()}
 
 
 def test_tier_counts_cover_every_backfilled_date(page):
