@@ -315,15 +315,6 @@ impl GraphBuilder {
     }
 }
 
-/// Reads the graph from `batches` of `interaction_edges`.
-pub fn graph_of<'a>(batches: impl IntoIterator<Item = &'a RecordBatch>) -> Result<Graph> {
-    let mut builder = GraphBuilder::default();
-    for b in batches {
-        builder.add(b)?;
-    }
-    builder.finish()
-}
-
 /// Rows per batch of the registered `circle_links`.
 const LINK_BATCH: usize = 1 << 20;
 
@@ -509,6 +500,15 @@ mod tests {
         assert_eq!(got, [200.0 / 3.0, 100.0 / 3.0, 200.0 / 3.0, 0.0]);
         assert_eq!(percent_ranks(&[7]), [0.0]);
         assert!(percent_ranks(&[]).is_empty());
+    }
+
+    /// The graph of `batches` of `interaction_edges`, as the step builds it.
+    fn graph_of<'a>(batches: impl IntoIterator<Item = &'a RecordBatch>) -> Result<Graph> {
+        let mut builder = GraphBuilder::default();
+        for b in batches {
+            builder.add(b)?;
+        }
+        builder.finish()
     }
 
     fn edges_batch(rows: &[(Option<&str>, Option<&str>, Option<i64>)]) -> RecordBatch {

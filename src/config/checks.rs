@@ -248,13 +248,7 @@ fn ratio(key: &str, v: f64) -> Result<()> {
 /// Reject values of these sections that make no sense (part of
 /// `Settings::validate`).
 pub(super) fn validate(s: &Settings) -> Result<()> {
-    for table in [
-        "accounts",
-        "mentions",
-        "surveys",
-        "influence_scores",
-        "connections",
-    ] {
+    for table in crate::contract::TABLES.iter().map(|spec| spec.name) {
         let Some(q) = s.quality.table(table) else {
             continue;
         };

@@ -187,13 +187,7 @@ fn care_queue_matches_hand_worked_values() {
 fn rejects_match_hand_listed_reasons() {
     let (_, want) = read_csv("rejects.csv");
     let mut got = Vec::new();
-    for table in [
-        "accounts",
-        "mentions",
-        "surveys",
-        "influence_scores",
-        "connections",
-    ] {
+    for table in pulsetier::contract::TABLES.iter().map(|spec| spec.name) {
         let dir = published()
             .join("_rejects")
             .join(table)
