@@ -1,35 +1,40 @@
--- 35_social_circle: one row per scored account (customer_tiers), ordered by
--- account_id (docs/SPEC.md §9.3). The account's handle is its handle in the
--- handle map (NULL without a handle or with an ambiguous one). That
--- handle's circle_size, mentions_received (the mentions' part of the
--- in-weight) and network_influence (NULL when the handle is not in the
--- graph) come from network_ranks (the Rust step circle_graph);
--- circle_customers and circle_value from 34_circle_customers (0 when the
--- circle holds no customer); circle_rank: row_number() by
--- network_influence desc (NULL last), circle_value desc, account_id.
-WITH figures AS (
+-- 35_social_circle: social_circle (docs/SPEC.md §9.3): the figures of
+-- 35_circle_figures with circle_rank, row_number() by network_influence
+-- desc (NULL last), circle_value desc, account_id; written ordered by
+-- account_id.
+-- Computed without sorting every account twice: an account whose handle is
+-- not in the graph (network_influence NULL) has no circle, so circle_value
+-- 0, and ranks after the G accounts in the graph; among those it is
+-- ordered by account_id alone. So the accounts in the graph (few) are
+-- ranked by the full order (in_graph), and every other account gets G +
+-- the number of such accounts up to it in account_id order: a running
+-- count over account_id, the order the output is written in anyway.
+WITH in_graph AS (
   SELECT
-    t.account_id,
-    m.handle,
-    CAST(coalesce(r.circle_size, 0) AS BIGINT) AS circle_size,
-    CAST(coalesce(c.customers_linked, 0) AS BIGINT) AS circle_customers,
-    CAST(coalesce(c.customers_value, CAST(0 AS DECIMAL(18, 2))) AS DOUBLE) AS circle_value,
-    CAST(coalesce(r.mentions_received, 0) AS BIGINT) AS mentions_received,
-    r.network_influence
-  FROM customer_tiers t
-  LEFT JOIN handle_map m ON m.account_id = t.account_id
-  LEFT JOIN network_ranks r ON r.handle = m.handle
-  LEFT JOIN circle_customers c ON c.node_id = r.node_id
+    account_id,
+    CAST(row_number() OVER (
+      ORDER BY network_influence DESC, circle_value DESC, account_id ASC
+    ) AS BIGINT) AS graph_rank
+  FROM circle_figures
+  WHERE network_influence IS NOT NULL
+),
+graph_size AS (
+  SELECT count(*) AS accounts FROM in_graph
 )
 SELECT
-  account_id,
-  handle,
-  circle_size,
-  circle_customers,
-  circle_value,
-  mentions_received,
-  network_influence,
-  CAST(row_number() OVER (
-    ORDER BY network_influence DESC NULLS LAST, circle_value DESC, account_id ASC
+  f.account_id,
+  f.handle,
+  f.circle_size,
+  f.circle_customers,
+  f.circle_value,
+  f.mentions_received,
+  f.network_influence,
+  CAST(coalesce(
+    g.graph_rank,
+    s.accounts + sum(CASE WHEN g.graph_rank IS NULL THEN 1 ELSE 0 END) OVER (
+      ORDER BY f.account_id ASC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    )
   ) AS BIGINT) AS circle_rank
-FROM figures
+FROM circle_figures f
+LEFT JOIN in_graph g ON g.account_id = f.account_id
+CROSS JOIN graph_size s

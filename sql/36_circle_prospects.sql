@@ -6,14 +6,7 @@
 -- handle, ambiguous handles included. prospect_order (customers_linked
 -- desc, customers_value desc, handle) gives the row order and is not
 -- written.
-WITH scored_handles AS (
-  SELECT social_handle AS handle
-  FROM valid_accounts
-  WHERE status IN ('active', 'suspended')
-    AND social_handle IS NOT NULL
-  GROUP BY social_handle
-),
-prospects AS (
+WITH prospects AS (
   SELECT
     r.handle,
     CAST(c.customers_linked AS BIGINT) AS customers_linked,
@@ -21,9 +14,13 @@ prospects AS (
     r.network_influence
   FROM circle_customers c
   JOIN network_ranks r ON r.node_id = c.node_id
-  LEFT JOIN scored_handles s ON s.handle = r.handle
-  WHERE s.handle IS NULL
-    AND c.customers_linked >= $prospect_min_customers
+  WHERE c.customers_linked >= $prospect_min_customers
+    AND NOT EXISTS (
+      SELECT 1
+      FROM valid_accounts a
+      WHERE a.social_handle = r.handle
+        AND a.status IN ('active', 'suspended')
+    )
 )
 SELECT
   handle,

@@ -29,11 +29,9 @@ use futures::StreamExt;
 use crate::engine::{Keep, Materialize};
 use crate::error::{Error, Result};
 
-/// One unit of rank: a rank of 1 is `UNIT` (10^18).
-pub const UNIT: u64 = 1_000_000_000_000_000_000;
+mod pagerank;
 
-/// The damping factor, in hundredths (0.85).
-const DAMPING_PERCENT: u64 = 85;
+pub use pagerank::{pagerank, percent_ranks, UNIT};
 
 /// The registered table the step reads its edges from (`30_interaction_edges`).
 pub const EDGES: &str = "interaction_edges";
@@ -41,6 +39,13 @@ pub const EDGES: &str = "interaction_edges";
 pub const RANKS: &str = "network_ranks";
 /// What the step registers: who is in whose circle, by node id.
 pub const LINKS: &str = "circle_links";
+/// What the step registers with `[influence] network_provider`: each
+/// handle's `network_influence` as a provider score (`handle`,
+/// `network_influence`), read by `14_handle_influence`. Without the
+/// provider an empty one is registered before the steps start
+/// ([`register_no_network_scores`]), so that step does not wait for the
+/// graph.
+pub const SCORES: &str = "network_scores";
 
 /// One weighted edge by node ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,126 +56,6 @@ pub struct Edge {
     pub dst: u32,
     /// Weight (≥ 1).
     pub weight: u64,
-}
-
-/// Weighted PageRank of docs/SPEC.md §9.2 over nodes `0..n`, in units of
-/// 1/[`UNIT`]: r₀(v) = ⌊U/N⌋; each iteration
-/// r'(v) = ⌊15U/(100N)⌋ + ⌊85·(⌊D/N⌋ + Σ_{u→v} ⌊r(u)·w(u,v)/W(u)⌋)/100⌋,
-/// D the rank of the nodes without out-edges, W(u) the out-weight of u.
-/// Every step is an integer operation, so the order of the edges does not
-/// matter. Out-weights must fit in u64 (checked when the graph is built).
-///
-/// Everything fits in u64: the ranks add up to at most U at every
-/// iteration (N·⌊U/N⌋ ≤ U, and N·⌊15U/100N⌋ + 0.85·Σ incoming ≤ 0.15U +
-/// 0.85U), so does what a node receives. The edges are split by
-/// destination over the machine's cores; each core adds into its own
-/// nodes, and the sums are exact, so the split does not change a unit.
-pub fn pagerank(n: usize, edges: &[Edge], iterations: u32) -> Vec<u64> {
-    if n == 0 {
-        return Vec::new();
-    }
-    let nodes = n as u64;
-    let mut out_weight = vec![0u64; n];
-    for e in edges {
-        out_weight[e.src as usize] += e.weight;
-    }
-    let mut by_dst = edges.to_vec();
-    by_dst.sort_unstable_by_key(|e| (e.dst, e.src));
-    let cores = std::thread::available_parallelism().map_or(1, |c| c.get().min(8));
-    let parts = split_by_dst(&by_dst, n, cores);
-    let base = ((15 * u128::from(UNIT)) / (100 * u128::from(nodes))) as u64;
-    let mut rank = vec![UNIT / nodes; n];
-    let mut incoming = vec![0u64; n];
-    for _ in 0..iterations {
-        let dangling: u64 = rank
-            .iter()
-            .zip(&out_weight)
-            .filter(|(_, w)| **w == 0)
-            .map(|(r, _)| *r)
-            .sum();
-        incoming.fill(dangling / nodes);
-        let (ranks, out_weight) = (&rank, &out_weight);
-        std::thread::scope(|scope| {
-            let mut rest = incoming.as_mut_slice();
-            let mut first = 0usize;
-            for (edges, end) in &parts {
-                let (mine, tail) = std::mem::take(&mut rest).split_at_mut(end - first);
-                let offset = first;
-                scope.spawn(move || {
-                    for e in *edges {
-                        let s = e.src as usize;
-                        mine[e.dst as usize - offset] += share(ranks[s], e.weight, out_weight[s]);
-                    }
-                });
-                rest = tail;
-                first = *end;
-            }
-        });
-        for (r, inc) in rank.iter_mut().zip(&incoming) {
-            // ⌊85·inc/100⌋ without overflowing: inc = 100q + m
-            let (q, m) = (inc / 100, inc % 100);
-            *r = base + DAMPING_PERCENT * q + DAMPING_PERCENT * m / 100;
-        }
-    }
-    rank
-}
-
-/// `edges` sorted by destination cut into at most `parts` runs of about
-/// the same length that never split one destination's edges, each with
-/// the end (exclusive) of the node range it writes; the last ends at `n`.
-fn split_by_dst(edges: &[Edge], n: usize, parts: usize) -> Vec<(&[Edge], usize)> {
-    let mut out = Vec::with_capacity(parts);
-    let mut rest = edges;
-    for part in (1..=parts.max(1)).rev() {
-        if part == 1 || rest.is_empty() {
-            out.push((rest, n));
-            break;
-        }
-        let mut cut = rest.len() / part;
-        let dst = rest[cut].dst;
-        while cut < rest.len() && rest[cut].dst == dst {
-            cut += 1;
-        }
-        let end = rest.get(cut).map_or(n, |e| e.dst as usize);
-        let (mine, tail) = rest.split_at(cut);
-        out.push((mine, end));
-        rest = tail;
-    }
-    out
-}
-
-/// ⌊r·w/W⌋ (at most r): in u64 when the product fits (the common case),
-/// else in u128.
-fn share(r: u64, w: u64, total: u64) -> u64 {
-    if w == total {
-        return r;
-    }
-    match r.checked_mul(w) {
-        Some(p) => p / total,
-        None => (u128::from(r) * u128::from(w) / u128::from(total)) as u64,
-    }
-}
-
-/// `network_influence` of each node: 100 × below / (N − 1), below = how
-/// many nodes have a strictly lower rank (equal ranks tie), computed as
-/// `(100·below) / (N − 1)` in binary64; 0 when N = 1 (docs/SPEC.md §9.2).
-pub fn percent_ranks(ranks: &[u64]) -> Vec<f64> {
-    let n = ranks.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by_key(|&i| ranks[i]);
-    let mut out = vec![0.0; n];
-    let mut below = 0usize;
-    for (pos, &i) in order.iter().enumerate() {
-        if pos > 0 && ranks[i] != ranks[order[pos - 1]] {
-            below = pos;
-        }
-        out[i] = if n == 1 {
-            0.0
-        } else {
-            (100.0 * below as f64) / (n - 1) as f64
-        };
-    }
-    out
 }
 
 /// The graph of the run as the step holds it: the handles in byte order
@@ -315,6 +200,21 @@ impl GraphBuilder {
     }
 }
 
+/// Register an empty [`SCORES`] (`[influence] network_provider` off), kept
+/// as the results of the steps are (as files on a cluster).
+pub async fn register_no_network_scores(ctx: &SessionContext, keep: &Keep) -> Result<()> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("handle", DataType::Utf8, false),
+        Field::new("network_influence", DataType::Float64, false),
+    ]));
+    let df = SessionContext::new()
+        .read_batch(RecordBatch::new_empty(schema))
+        .map_err(|e| Error::engine(SCORES, e))?;
+    keep.for_step(Materialize::Always)
+        .register(ctx, SCORES, df)
+        .await
+}
+
 /// Rows per batch of the registered `circle_links`.
 const LINK_BATCH: usize = 1 << 20;
 
@@ -330,7 +230,12 @@ const LINK_BATCH: usize = 1 << 20;
 /// kept as the session keeps every step read by several others. The
 /// results are built on a local context (a cluster cannot be sent
 /// in-memory rows; kept as files, it reads them).
-pub async fn circle_graph(ctx: &SessionContext, keep: &Keep, iterations: u32) -> Result<()> {
+pub async fn circle_graph(
+    ctx: &SessionContext,
+    keep: &Keep,
+    iterations: u32,
+    network_provider: bool,
+) -> Result<()> {
     let what = "circle_graph (interaction_edges)";
     let err = |e| Error::engine(what, e);
     let mut stream = ctx
@@ -346,16 +251,24 @@ pub async fn circle_graph(ctx: &SessionContext, keep: &Keep, iterations: u32) ->
         builder.add(&batch.map_err(err)?)?;
     }
     let streamed = started.elapsed().as_millis();
-    let graph = builder.finish()?;
-    let numbered = started.elapsed().as_millis();
-    let ranks = pagerank(graph.handles.len(), &graph.edges, iterations);
-    let influence = percent_ranks(&ranks);
-    let ranked = started.elapsed().as_millis();
-    let links = graph.links();
-    let mut circle_size = vec![0i64; graph.handles.len()];
-    for (node, _) in &links {
-        circle_size[*node as usize] += 1;
-    }
+    // seconds of CPU at scale: off the async workers, which the other
+    // steps' plans run on
+    let (graph, influence, links, circle_size, numbered, ranked) =
+        tokio::task::spawn_blocking(move || -> Result<_> {
+            let graph = builder.finish()?;
+            let numbered = started.elapsed().as_millis();
+            let ranks = pagerank(graph.handles.len(), &graph.edges, iterations);
+            let influence = percent_ranks(&ranks);
+            let ranked = started.elapsed().as_millis();
+            let links = graph.links();
+            let mut circle_size = vec![0i64; graph.handles.len()];
+            for (node, _) in &links {
+                circle_size[*node as usize] += 1;
+            }
+            Ok((graph, influence, links, circle_size, numbered, ranked))
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("{what}: the graph's task ended: {e}")))??;
     tracing::debug!(
         handles = graph.handles.len(),
         edges = graph.edges.len(),
@@ -392,6 +305,15 @@ pub async fn circle_graph(ctx: &SessionContext, keep: &Keep, iterations: u32) ->
     keep.for_step(Materialize::Always)
         .register(ctx, RANKS, df)
         .await?;
+    if network_provider {
+        let scores = ctx
+            .table(RANKS)
+            .await
+            .and_then(|df| df.select_columns(&["handle", "network_influence"]))
+            .map_err(|e| Error::engine(SCORES, e))?;
+        ctx.register_table(SCORES, scores.into_view())
+            .map_err(|e| Error::engine(SCORES, e))?;
+    }
 
     let schema = Arc::new(Schema::new(vec![
         Field::new("node_id", DataType::UInt32, false),
@@ -421,6 +343,7 @@ pub async fn circle_graph(ctx: &SessionContext, keep: &Keep, iterations: u32) ->
 
 #[cfg(test)]
 mod tests {
+    use super::pagerank::{divide, split_by_dst};
     use super::*;
 
     fn edge(src: u32, dst: u32, weight: u64) -> Edge {
@@ -651,6 +574,45 @@ mod tests {
                 first = *end;
             }
             assert_eq!(first, n as usize);
+        }
+    }
+
+    /// The division by multiplication equals `/` at its edges (d = 1, 2,
+    /// powers of two and their neighbours, d near 2⁶⁴, p = 0, p < d,
+    /// p = u64::MAX) and on a million pseudo-random pairs of every size.
+    #[test]
+    fn divide_equals_the_division() {
+        let check = |p: u64, d: u64| {
+            assert_eq!(divide(p, d, u64::MAX / d), p / d, "{p} / {d}");
+        };
+        let mut ds = vec![1, 2, 3, 5, 7, 10, 100, u64::MAX, u64::MAX - 1, u64::MAX / 2];
+        for k in 1..64 {
+            ds.extend([(1u64 << k) - 1, 1 << k, (1 << k) + 1]);
+        }
+        for &d in &ds {
+            for p in [
+                0,
+                1,
+                d - 1,
+                d,
+                d.saturating_add(1),
+                u64::MAX,
+                u64::MAX - 1,
+                u64::MAX / 3,
+            ] {
+                check(p, d);
+            }
+        }
+        let mut x = 7u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..1_000_000 {
+            let (p, d) = (next() >> (next() % 64), next() >> (next() % 64));
+            check(p, d.max(1));
         }
     }
 

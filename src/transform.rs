@@ -11,10 +11,10 @@ use chrono::NaiveDate;
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::prelude::SessionContext;
 
-use futures::future::{BoxFuture, FutureExt};
+use futures::future::FutureExt;
 
 use crate::calendar::{day_start_micros, days_since_epoch};
-use crate::config::{Circle, Settings, OTHER_TOPIC};
+use crate::config::{Settings, OTHER_TOPIC};
 use crate::engine::{plan_sql, Keep, Materialize};
 use crate::error::Result;
 use crate::history::History;
@@ -196,10 +196,10 @@ pub const STEPS: &[Step] = &[
         wave: 12,
     },
     Step {
-        file: "35_social_circle.sql",
-        sql: include_str!("../sql/35_social_circle.sql"),
-        output: Output::SocialCircle.name(),
-        materialize: Materialize::Never,
+        file: "35_circle_figures.sql",
+        sql: include_str!("../sql/35_circle_figures.sql"),
+        output: "circle_figures",
+        materialize: Materialize::Always,
         wave: 12,
     },
     Step {
@@ -215,6 +215,13 @@ pub const STEPS: &[Step] = &[
         output: Output::TierMigration.name(),
         materialize: Materialize::Never,
         wave: 12,
+    },
+    Step {
+        file: "35_social_circle.sql",
+        sql: include_str!("../sql/35_social_circle.sql"),
+        output: Output::SocialCircle.name(),
+        materialize: Materialize::Never,
+        wave: 13,
     },
     Step {
         file: "28_nps_changes.sql",
@@ -295,55 +302,107 @@ pub fn params(date: NaiveDate, s: &Settings, history: &History) -> ParamValues {
 
 /// The Rust step of the pipeline (docs/SPEC.md §9.2, §9.3,
 /// [`crate::circle`]): it reads `interaction_edges` and registers
-/// `network_ranks` and `circle_links`, in its wave like the SQL steps.
+/// `network_ranks`, `circle_links` and, with `[influence]
+/// network_provider`, `network_scores`.
 #[derive(Debug)]
 pub struct RustStep {
     /// Its name in logs and errors.
     pub name: &'static str,
-    /// The registered results it reads.
+    /// The registered results it reads: the SQL steps registering them
+    /// run with it, on a branch of their own (see [`run_steps`]).
     pub reads: &'static [&'static str],
     /// The names later steps read its results under.
     pub outputs: &'static [&'static str],
-    /// Its wave (see [`Step::wave`]).
-    pub wave: u8,
 }
 
 /// The interaction graph: its PageRank and its circles.
 pub const CIRCLE_GRAPH: RustStep = RustStep {
     name: "circle_graph",
     reads: &[crate::circle::EDGES],
-    outputs: &[crate::circle::RANKS, crate::circle::LINKS],
-    wave: 1,
+    outputs: &[
+        crate::circle::RANKS,
+        crate::circle::LINKS,
+        crate::circle::SCORES,
+    ],
 };
+
+/// Whether `step` feeds the Rust step (runs on its branch).
+fn feeds_rust_step(step: &Step) -> bool {
+    CIRCLE_GRAPH.reads.contains(&step.output)
+}
+
+/// Whether the SQL text `sql` names any of `names` (a word of its code,
+/// comments left out).
+pub fn reads_any(sql: &str, names: &[&str]) -> bool {
+    sql.lines()
+        .map(|line| line.split("--").next().unwrap_or(""))
+        .flat_map(|code| code.split(|c: char| !(c.is_alphanumeric() || c == '_')))
+        .any(|word| names.contains(&word))
+}
+
+/// The names the circle's branch registers that the other steps must wait
+/// for: `network_scores` only with `[influence] network_provider` (without
+/// it an empty one is registered before the steps start, so
+/// `14_handle_influence` need not wait for the graph).
+fn branch_outputs(network_provider: bool) -> Vec<&'static str> {
+    CIRCLE_GRAPH
+        .outputs
+        .iter()
+        .copied()
+        .filter(|o| network_provider || *o != crate::circle::SCORES)
+        .collect()
+}
 
 /// Run the transform steps on `ctx`; each is kept as `keep` says for its
 /// [`Materialize`]. Steps of one wave run together, unless the policy runs
-/// them one at a time. `circle` holds the settings of the Rust step.
+/// them one at a time.
+///
+/// The customer's circle is a branch of its own: the steps feeding the
+/// Rust step (`30_interaction_edges`), then the Rust step, run beside the
+/// waves from the start and are waited for just before the first wave
+/// that reads what they register (`34_circle_customers`; `14_handle_influence`
+/// with `[influence] network_provider`). The graph reads only the checked
+/// inputs, and nothing it computes depends on when it runs, so the
+/// results are the same; what changes is that its work overlaps the
+/// accounts' steps instead of holding every later wave back. When the
+/// policy runs steps one at a time, the branch runs first, alone.
 pub async fn run_steps(
     ctx: &SessionContext,
     params: &ParamValues,
     keep: &Keep,
-    circle: &Circle,
+    settings: &Settings,
 ) -> Result<()> {
+    let provider = settings.influence.network_provider;
+    if !provider {
+        crate::circle::register_no_network_scores(ctx, keep).await?;
+    }
+    let branch = circle_branch(
+        ctx.clone(),
+        params.clone(),
+        keep.clone(),
+        settings.circle.iterations,
+        provider,
+    );
     let one_at_a_time = keep.one_at_a_time();
-    let last = STEPS.iter().map(|s| s.wave).max().unwrap_or(0);
-    for wave in 0..=last.max(CIRCLE_GRAPH.wave) {
-        let mut runs: Vec<BoxFuture<'_, Result<()>>> = STEPS
-            .iter()
-            .filter(|step| step.wave == wave)
-            .map(|step| {
-                async move {
-                    let df = plan_sql(ctx, step.file, step.sql, params).await?;
-                    keep.for_step(step.materialize)
-                        .register(ctx, step.output, df)
-                        .await
-                }
-                .boxed()
-            })
-            .collect();
-        if CIRCLE_GRAPH.wave == wave {
-            runs.push(crate::circle::circle_graph(ctx, keep, circle.iterations).boxed());
+    let mut branch = if one_at_a_time {
+        branch.await?;
+        None
+    } else {
+        Some(Branch(tokio::spawn(branch)))
+    };
+    let waited_by = branch_outputs(provider);
+    let main: Vec<&Step> = STEPS.iter().filter(|s| !feeds_rust_step(s)).collect();
+    let last = main.iter().map(|s| s.wave).max().unwrap_or(0);
+    for wave in 0..=last {
+        let steps: Vec<&Step> = main.iter().copied().filter(|s| s.wave == wave).collect();
+        if steps.iter().any(|s| reads_any(s.sql, &waited_by)) {
+            if let Some(b) = branch.take() {
+                b.join().await?;
+            }
         }
+        let runs = steps
+            .into_iter()
+            .map(|step| run_step(ctx, step, params, keep).boxed());
         if one_at_a_time {
             for run in runs {
                 run.await?;
@@ -352,7 +411,57 @@ pub async fn run_steps(
             futures::future::try_join_all(runs).await?;
         }
     }
+    if let Some(b) = branch.take() {
+        b.join().await?;
+    }
     Ok(())
+}
+
+/// Plan one SQL step and register its result as `keep` says.
+async fn run_step(
+    ctx: &SessionContext,
+    step: &Step,
+    params: &ParamValues,
+    keep: &Keep,
+) -> Result<()> {
+    let df = plan_sql(ctx, step.file, step.sql, params).await?;
+    keep.for_step(step.materialize)
+        .register(ctx, step.output, df)
+        .await
+}
+
+/// The circle's branch: the SQL steps feeding the Rust step, then the
+/// Rust step. Owns what it uses, so it can run as a task of its own.
+async fn circle_branch(
+    ctx: SessionContext,
+    params: ParamValues,
+    keep: Keep,
+    iterations: u32,
+    network_provider: bool,
+) -> Result<()> {
+    for step in STEPS.iter().filter(|s| feeds_rust_step(s)) {
+        run_step(&ctx, step, &params, &keep).await?;
+    }
+    crate::circle::circle_graph(&ctx, &keep, iterations, network_provider).await
+}
+
+/// The circle's branch running as a task; stopped if dropped before it is
+/// joined (a failed wave, a cancelled run), so it never outlives the run.
+struct Branch(tokio::task::JoinHandle<Result<()>>);
+
+impl Branch {
+    async fn join(mut self) -> Result<()> {
+        let handle = &mut self.0;
+        handle.await.map_err(|e| {
+            crate::error::Error::Internal(format!("{}: the task ended: {e}", CIRCLE_GRAPH.name))
+        })?
+    }
+}
+
+impl Drop for Branch {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 #[cfg(test)]
@@ -376,47 +485,81 @@ mod tests {
                 .iter()
                 .filter(|o| o.wave >= step.wave && !std::ptr::eq(*o, step));
             for other in later {
-                let reads = step
-                    .sql
-                    .lines()
-                    .map(|line| line.split("--").next().unwrap_or(""))
-                    .flat_map(|code| code.split(|c: char| !(c.is_alphanumeric() || c == '_')))
-                    .any(|word| word == other.output);
                 assert!(
-                    !reads,
+                    !reads_any(step.sql, &[other.output]),
                     "{} (wave {}) reads {} of wave {}",
-                    step.file, step.wave, other.output, other.wave
+                    step.file,
+                    step.wave,
+                    other.output,
+                    other.wave
                 );
             }
         }
     }
 
-    /// The Rust step runs after the steps whose results it reads and
-    /// before every step that reads its result.
+    /// The circle's branch runs beside the waves from the start: the steps
+    /// feeding the Rust step may read only the checked inputs (no other
+    /// step's result), no other step reads what they register (only the
+    /// Rust step does), and nothing else registers the Rust step's names.
     #[test]
-    fn the_rust_step_sits_between_its_inputs_and_readers() {
+    fn the_circle_branch_reads_only_the_checked_inputs() {
         let rust = &CIRCLE_GRAPH;
-        for step in STEPS {
-            if rust.reads.contains(&step.output) {
-                assert!(step.wave < rust.wave, "{} feeds {}", step.file, rust.name);
-            }
-            for output in rust.outputs {
-                let reads = step
-                    .sql
-                    .lines()
-                    .map(|line| line.split("--").next().unwrap_or(""))
-                    .flat_map(|code| code.split(|c: char| !(c.is_alphanumeric() || c == '_')))
-                    .any(|word| word == *output);
-                if reads {
-                    assert!(step.wave > rust.wave, "{} reads {output}", step.file);
-                }
+        let feeders: Vec<&Step> = STEPS.iter().filter(|s| feeds_rust_step(s)).collect();
+        assert_eq!(
+            feeders.len(),
+            rust.reads.len(),
+            "every name {} reads has a step",
+            rust.name
+        );
+        for feeder in &feeders {
+            for other in STEPS.iter().filter(|o| !std::ptr::eq(*o, *feeder)) {
                 assert!(
-                    step.output != *output,
-                    "{} and {} both register {output}",
-                    step.file,
-                    rust.name,
+                    !reads_any(feeder.sql, &[other.output]),
+                    "{} (the circle's branch) reads {} of {}",
+                    feeder.file,
+                    other.output,
+                    other.file
+                );
+                assert!(
+                    !reads_any(other.sql, &[feeder.output]),
+                    "{} reads {}, which only {} may read",
+                    other.file,
+                    feeder.output,
+                    rust.name
                 );
             }
         }
+        for step in STEPS {
+            assert!(
+                !rust.outputs.contains(&step.output),
+                "{} and {} both register {}",
+                step.file,
+                rust.name,
+                step.output
+            );
+        }
+    }
+
+    /// What the main waves wait for: the graph's ranks and links always
+    /// (34_circle_customers reads them), `network_scores` only with the
+    /// network provider, and `14_handle_influence` reads nothing else of
+    /// the branch (so without the provider it never waits).
+    #[test]
+    fn the_waves_wait_for_the_branch_only_where_they_read_it() {
+        let first_reader = |names: &[&str]| {
+            STEPS
+                .iter()
+                .filter(|s| reads_any(s.sql, names))
+                .map(|s| (s.wave, s.file))
+                .min()
+        };
+        let off = first_reader(&branch_outputs(false)).map(|r| r.1);
+        let on = first_reader(&branch_outputs(true)).map(|r| r.1);
+        assert_eq!(off, Some("34_circle_customers.sql"));
+        assert_eq!(on, Some("14_handle_influence.sql"));
+        assert!(!reads_any(
+            include_str!("../sql/14_handle_influence.sql"),
+            &branch_outputs(false)
+        ));
     }
 }

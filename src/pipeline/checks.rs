@@ -21,7 +21,7 @@ pub async fn checks(cfg: &RunConfig) -> Result<Findings> {
         let c = check(prepare(&run).await?).await?;
         let p = &c.p;
         let ctx = &p.session.ctx;
-        transform::run_steps(ctx, &p.params, &p.session.keep, &cfg.settings().circle).await?;
+        transform::run_steps(ctx, &p.params, &p.session.keep, cfg.settings()).await?;
         audit::computed(ctx).await?;
         // the audits record into a manifest of what the run would write
         let info = RunInfo {

@@ -58,7 +58,7 @@ pub(crate) async fn compute(c: Checked<'_>) -> Result<Computed<'_>> {
             &p.session.ctx,
             &p.params,
             &p.session.keep,
-            &p.run.cfg.settings().circle,
+            p.run.cfg.settings(),
         )
         .await?;
     }

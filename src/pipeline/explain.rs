@@ -26,7 +26,7 @@ pub async fn explain(cfg: &RunConfig, analyze: bool) -> Result<String> {
     run.id = "explain".into();
     run.plans = Some(keep.clone());
     let c = check(prepare(&run).await?).await?;
-    transform::run_steps(&c.p.session.ctx, &c.p.params, &keep, &cfg.settings().circle).await?;
+    transform::run_steps(&c.p.session.ctx, &c.p.params, &keep, cfg.settings()).await?;
     let plans = plans
         .lock()
         .map_err(|_| Error::Internal("explain: plans lock poisoned".into()))?;

@@ -47,13 +47,7 @@ pub async fn transformed(cfg: &RunConfig) -> Result<Transformed> {
             return Err(gate);
         }
         let p = c.p;
-        transform::run_steps(
-            &p.session.ctx,
-            &p.params,
-            &p.session.keep,
-            &cfg.settings().circle,
-        )
-        .await?;
+        transform::run_steps(&p.session.ctx, &p.params, &p.session.keep, cfg.settings()).await?;
         Ok((p.session, p.date, p.params, p.output, p.staging))
     };
     let (session, date, params, output, staging) = cfg

@@ -33,8 +33,8 @@
 //!   ["acme"]`, `influence.network_provider true`): a setting over the
 //!   defaults for the parameters of the steps run after it.
 //! - `PULSETIER RUN circle_graph`: the Rust step (`circle::circle_graph`):
-//!   reads `interaction_edges`, registers `network_ranks` and
-//!   `circle_links`; it completes with the number of handles of the graph
+//!   reads `interaction_edges`, registers `network_ranks`, `circle_links`
+//!   (and `network_scores` with `influence.network_provider`); it completes with the number of handles of the graph
 //!   (the rows of `network_ranks`).
 //!
 //! Values as text (`query` results):
@@ -118,6 +118,7 @@ async fn run_rust_step(
         ctx,
         &pulsetier::engine::Keep::Memory,
         settings.circle.iterations,
+        settings.influence.network_provider,
     )
     .await
     .map_err(|e| SltError(format!("PULSETIER RUN {}: {e}", step.name)))?;
