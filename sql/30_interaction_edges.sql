@@ -16,7 +16,7 @@
 -- normalized) and self-edges are dropped. `mentions` is the mentions' part
 -- of the weight (social_circle's mentions_received).
 WITH own AS (
-  SELECT unnest(string_to_array($own_handles, ',')) AS handle
+  SELECT string_to_array($own_handles, ',') AS handles
 ),
 texts AS (
   SELECT
@@ -52,22 +52,18 @@ mention_pairs AS (
   FROM named
   GROUP BY src, dst
 ),
+connection_kinds AS (
+  SELECT n_handle AS src, n_connected_handle AS dst, n_kind
+  FROM checked_connections
+  WHERE reject_reason IS NULL
+    AND observed_at >= $circle_start
+    AND observed_at < $window_end
+  GROUP BY n_handle, n_connected_handle, n_kind
+),
 connection_pairs AS (
-  -- the distinct kinds of a pair as bits (the four kinds 05_check_connections
-  -- lets through), then counted: one aggregation over the rows
-  SELECT src, dst,
-    (kinds & 1) + ((kinds >> 1) & 1) + ((kinds >> 2) & 1) + ((kinds >> 3) & 1) AS links
-  FROM (
-    SELECT n_handle AS src, n_connected_handle AS dst,
-      bit_or(CASE n_kind
-        WHEN 'follows' THEN 1 WHEN 'reply' THEN 2 WHEN 'retweet' THEN 4 WHEN 'other' THEN 8
-      END) AS kinds
-    FROM checked_connections
-    WHERE reject_reason IS NULL
-      AND observed_at >= $circle_start
-      AND observed_at < $window_end
-    GROUP BY n_handle, n_connected_handle
-  ) k
+  SELECT src, dst, count(*) AS links
+  FROM connection_kinds
+  GROUP BY src, dst
 ),
 joined AS (
   SELECT
@@ -84,6 +80,7 @@ SELECT
   CAST(j.mentions + j.links AS BIGINT) AS weight,
   CAST(j.mentions AS BIGINT) AS mentions
 FROM joined j
+CROSS JOIN own o
 WHERE j.src <> j.dst
-  AND j.src NOT IN (SELECT handle FROM own)
-  AND j.dst NOT IN (SELECT handle FROM own)
+  AND NOT array_has(o.handles, j.src)
+  AND NOT array_has(o.handles, j.dst)
