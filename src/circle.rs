@@ -5,7 +5,9 @@
 //! registers `network_ranks` (per handle: its node id, `network_influence`,
 //! `mentions_received`, `circle_size`) and `circle_links` (`node_id`,
 //! `linked_id`: the circles of §9.3 by node id), which the SQL steps after
-//! it read. Doing the numbering and the circles here, on
+//! it read, and, with `[influence] network_provider`, `network_scores`
+//! (each handle's `network_influence` as a provider score). The PageRank
+//! itself is in `circle/pagerank.rs`. Doing the numbering and the circles here, on
 //! integers, is what keeps the circle cheap: the same work in SQL joined,
 //! deduplicated and sorted handle strings several times (BENCHMARKS.md).
 //!

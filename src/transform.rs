@@ -333,7 +333,7 @@ fn feeds_rust_step(step: &Step) -> bool {
 
 /// Whether the SQL text `sql` names any of `names` (a word of its code,
 /// comments left out).
-pub fn reads_any(sql: &str, names: &[&str]) -> bool {
+fn reads_any(sql: &str, names: &[&str]) -> bool {
     sql.lines()
         .map(|line| line.split("--").next().unwrap_or(""))
         .flat_map(|code| code.split(|c: char| !(c.is_alphanumeric() || c == '_')))
