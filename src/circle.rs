@@ -32,8 +32,12 @@ use crate::engine::{Keep, Materialize};
 use crate::error::{Error, Result};
 
 mod pagerank;
+mod social;
 
 pub use pagerank::{pagerank, percent_ranks, UNIT};
+pub use social::{
+    circle_rank, circles, social_circle, Circles, CUSTOMERS, MAP, NODES, SOCIAL, TIERS,
+};
 
 /// The registered table the step reads its edges from (`30_interaction_edges`).
 pub const EDGES: &str = "interaction_edges";

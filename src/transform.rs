@@ -38,8 +38,8 @@ pub struct Step {
 }
 
 /// The transform steps of docs/SPEC.md §3, §4, §6, §8, §9, in pipeline
-/// order (after the checks). Besides them, one step is Rust:
-/// [`CIRCLE_GRAPH`].
+/// order (after the checks). Besides them, two steps are Rust:
+/// [`CIRCLE_GRAPH`] and [`SOCIAL_CIRCLE`].
 pub const STEPS: &[Step] = &[
     Step {
         file: "10_valid_accounts.sql",
@@ -175,13 +175,6 @@ pub const STEPS: &[Step] = &[
         wave: 11,
     },
     Step {
-        file: "34_circle_customers.sql",
-        sql: include_str!("../sql/34_circle_customers.sql"),
-        output: "circle_customers",
-        materialize: Materialize::Always,
-        wave: 11,
-    },
-    Step {
         file: "24_nps_aggregates.sql",
         sql: include_str!("../sql/24_nps_aggregates.sql"),
         output: Output::NpsAggregates.name(),
@@ -193,13 +186,6 @@ pub const STEPS: &[Step] = &[
         sql: include_str!("../sql/25_social_pulse.sql"),
         output: Output::SocialPulse.name(),
         materialize: Materialize::Never,
-        wave: 12,
-    },
-    Step {
-        file: "35_circle_figures.sql",
-        sql: include_str!("../sql/35_circle_figures.sql"),
-        output: "circle_figures",
-        materialize: Materialize::Always,
         wave: 12,
     },
     Step {
@@ -215,13 +201,6 @@ pub const STEPS: &[Step] = &[
         output: Output::TierMigration.name(),
         materialize: Materialize::Never,
         wave: 12,
-    },
-    Step {
-        file: "35_social_circle.sql",
-        sql: include_str!("../sql/35_social_circle.sql"),
-        output: Output::SocialCircle.name(),
-        materialize: Materialize::Never,
-        wave: 13,
     },
     Step {
         file: "28_nps_changes.sql",
@@ -300,16 +279,15 @@ pub fn params(date: NaiveDate, s: &Settings, history: &History) -> ParamValues {
     ParamValues::Map(map.into_iter().map(|(k, v)| (k, v.into())).collect())
 }
 
-/// The Rust step of the pipeline (docs/SPEC.md §9.2, §9.3,
-/// [`crate::circle`]): it reads `interaction_edges` and registers
-/// `network_ranks`, `circle_links` and, with `[influence]
-/// network_provider`, `network_scores`.
+/// A Rust step of the pipeline (docs/SPEC.md §9.2, §9.3,
+/// [`crate::circle`]): [`CIRCLE_GRAPH`] and [`SOCIAL_CIRCLE`].
 #[derive(Debug)]
 pub struct RustStep {
     /// Its name in logs and errors.
     pub name: &'static str,
-    /// The registered results it reads: the SQL steps registering them
-    /// run with it, on a branch of their own (see [`run_steps`]).
+    /// The registered results it reads (for [`CIRCLE_GRAPH`], the SQL
+    /// steps registering them run with it, on a branch of their own: see
+    /// [`run_steps`]).
     pub reads: &'static [&'static str],
     /// The names later steps read its results under.
     pub outputs: &'static [&'static str],
@@ -325,6 +303,30 @@ pub const CIRCLE_GRAPH: RustStep = RustStep {
         crate::circle::SCORES,
     ],
 };
+
+/// `social_circle` (docs/SPEC.md §9.3, [`crate::circle::social_circle`]):
+/// every scored account with its figures, in account_id order, ranked, and
+/// each circle's customers (`circle_customers`, read by
+/// `36_circle_prospects`); it plans `sql/33_handle_nodes.sql` itself. It
+/// runs with the steps of wave [`SOCIAL_CIRCLE_WAVE`], which waits for the
+/// circle's branch first.
+pub const SOCIAL_CIRCLE: RustStep = RustStep {
+    name: "social_circle",
+    reads: &[
+        crate::circle::TIERS,
+        crate::circle::MAP,
+        crate::circle::RANKS,
+        crate::circle::LINKS,
+    ],
+    outputs: &[
+        crate::circle::NODES,
+        crate::circle::CUSTOMERS,
+        crate::circle::SOCIAL,
+    ],
+};
+
+/// The wave [`SOCIAL_CIRCLE`] runs with: the first after `customer_tiers`.
+pub const SOCIAL_CIRCLE_WAVE: u8 = 11;
 
 /// Whether `step` feeds the Rust step (runs on its branch).
 fn feeds_rust_step(step: &Step) -> bool {
@@ -395,14 +397,18 @@ pub async fn run_steps(
     let last = main.iter().map(|s| s.wave).max().unwrap_or(0);
     for wave in 0..=last {
         let steps: Vec<&Step> = main.iter().copied().filter(|s| s.wave == wave).collect();
-        if steps.iter().any(|s| reads_any(s.sql, &waited_by)) {
+        if wave == SOCIAL_CIRCLE_WAVE || steps.iter().any(|s| reads_any(s.sql, &waited_by)) {
             if let Some(b) = branch.take() {
                 b.join().await?;
             }
         }
-        let runs = steps
+        let mut runs: Vec<_> = steps
             .into_iter()
-            .map(|step| run_step(ctx, step, params, keep).boxed());
+            .map(|step| run_step(ctx, step, params, keep).boxed())
+            .collect();
+        if wave == SOCIAL_CIRCLE_WAVE {
+            runs.push(crate::circle::social_circle(ctx, keep, params).boxed());
+        }
         if one_at_a_time {
             for run in runs {
                 run.await?;

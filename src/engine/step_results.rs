@@ -76,6 +76,32 @@ impl Keep {
         matches!(self, Keep::Files { .. })
     }
 
+    /// Register a Rust step's in-memory result as `name`: in memory as it
+    /// is (the order it declares kept, so a reader needing that order does
+    /// not sort again), or through [`Keep::register`] (as files on a
+    /// cluster; a one-partition table's declared order becomes the files'
+    /// order).
+    pub async fn register_table(
+        &self,
+        ctx: &SessionContext,
+        name: &str,
+        table: Arc<datafusion::datasource::MemTable>,
+    ) -> Result<()> {
+        match self {
+            Keep::Memory | Keep::View => {
+                ctx.register_table(name, table)
+                    .map_err(|e| Error::engine(name, e))?;
+                Ok(())
+            }
+            Keep::Explain { .. } | Keep::Files { .. } => {
+                let df = SessionContext::new()
+                    .read_table(table)
+                    .map_err(|e| Error::engine(name, e))?;
+                self.register(ctx, name, df).await
+            }
+        }
+    }
+
     /// Register `df` as `name`, kept as this policy says.
     pub async fn register(&self, ctx: &SessionContext, name: &str, df: DataFrame) -> Result<()> {
         let engine_err = |e| Error::engine(name, e);

@@ -36,8 +36,9 @@ pub async fn explain(cfg: &RunConfig, analyze: bool) -> Result<String> {
     let steps = transform::STEPS
         .iter()
         .map(|step| (step.file, step.output.to_string()));
-    let rust = transform::CIRCLE_GRAPH;
-    let rust = rust.outputs.iter().map(|o| (rust.name, o.to_string()));
+    let rust = [transform::CIRCLE_GRAPH, transform::SOCIAL_CIRCLE]
+        .into_iter()
+        .flat_map(|step| step.outputs.iter().map(move |o| (step.name, o.to_string())));
     let mut text = String::new();
     for (file, name) in checks.chain(steps).chain(rust) {
         let plan = plans

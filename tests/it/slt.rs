@@ -32,6 +32,11 @@
 //! - `PULSETIER SET <section>.<key> <TOML value>` (e.g. `circle.own_handles
 //!   ["acme"]`, `influence.network_provider true`): a setting over the
 //!   defaults for the parameters of the steps run after it.
+//! - `PULSETIER RUN social_circle`: the Rust step `circle::social_circle`:
+//!   plans `33_handle_nodes.sql` (registered as `handle_nodes`), reads
+//!   `customer_tiers`, `handle_map`, `network_ranks` and `circle_links`,
+//!   registers `circle_customers` and `social_circle`; it completes with the
+//!   rows of `social_circle`.
 //! - `PULSETIER RUN circle_graph`: the Rust step (`circle::circle_graph`):
 //!   reads `interaction_edges`, registers `network_ranks`, `circle_links`
 //!   (and `network_scores` with `influence.network_provider`); it completes with the number of handles of the graph
@@ -123,6 +128,21 @@ async fn run_rust_step(
     .await
     .map_err(|e| SltError(format!("PULSETIER RUN {}: {e}", step.name)))?;
     Ok(step.outputs[0].to_string())
+}
+
+/// The Rust step `PULSETIER RUN social_circle`: plans `33_handle_nodes`,
+/// reads `customer_tiers`, `handle_map`, `network_ranks` and
+/// `circle_links`, registers `handle_nodes`, `circle_customers` and
+/// `social_circle` in memory; returns the name of the last.
+async fn run_social_circle(ctx: &SessionContext, params: &ParamValues) -> Result<String, SltError> {
+    let step = pulsetier::transform::SOCIAL_CIRCLE;
+    for output in step.outputs {
+        ctx.deregister_table(*output)?;
+    }
+    pulsetier::circle::social_circle(ctx, &pulsetier::engine::Keep::Memory, params)
+        .await
+        .map_err(|e| SltError(format!("PULSETIER RUN {}: {e}", step.name)))?;
+    Ok(pulsetier::circle::SOCIAL.to_string())
 }
 
 /// The settings after `PULSETIER SET <section>.<key> <TOML value>` lines
@@ -237,6 +257,18 @@ impl StepDb {
                 let rows = self.ctx.table(output.as_str()).await?.count().await?;
                 Ok(DBOutput::StatementComplete(rows as u64))
             }
+            [verb, name] if verb.eq_ignore_ascii_case("RUN")
+                && *name == pulsetier::transform::SOCIAL_CIRCLE.name =>
+            {
+                let params = params(
+                    self.date,
+                    &settings_of(&self.set)?,
+                    (self.previous, self.baseline),
+                );
+                let output = run_social_circle(&self.ctx, &params).await?;
+                let rows = self.ctx.table(output.as_str()).await?.count().await?;
+                Ok(DBOutput::StatementComplete(rows as u64))
+            }
             [verb, file] if verb.eq_ignore_ascii_case("RUN") => {
                 let (output, sql) = step_sql(file).ok_or_else(|| {
                     let known: Vec<_> = steps().into_iter().map(|(f, _, _)| f).collect();
@@ -268,7 +300,7 @@ impl StepDb {
                 Ok(DBOutput::StatementComplete(rows as u64))
             }
             _ => Err(SltError(format!(
-                "unknown pseudo-statement PULSETIER {}: use PULSETIER DATE YYYY-MM-DD, PULSETIER PREVIOUS YYYY-MM-DD|NONE, PULSETIER BASELINE YYYY-MM-DD|NONE, PULSETIER SET <section>.<key> <value>, PULSETIER RUN <file>.sql or PULSETIER RUN circle_graph",
+                "unknown pseudo-statement PULSETIER {}: use PULSETIER DATE YYYY-MM-DD, PULSETIER PREVIOUS YYYY-MM-DD|NONE, PULSETIER BASELINE YYYY-MM-DD|NONE, PULSETIER SET <section>.<key> <value>, PULSETIER RUN <file>.sql, PULSETIER RUN circle_graph or PULSETIER RUN social_circle",
                 words.join(" ")
             ))),
         }
