@@ -13,12 +13,12 @@
 -- From the connections: the valid rows observed inside the connections
 -- window; each distinct (handle, connected_handle, kind) adds 1.
 -- Edges from or to an own handle ($own_handles, comma-separated,
--- normalized) and self-edges are dropped. `mentions` is the mentions' part
--- of the weight (social_circle's mentions_received).
-WITH own AS (
-  SELECT string_to_array($own_handles, ',') AS handles
-),
-texts AS (
+-- normalized) and self-edges are dropped: the list is a constant in the
+-- filter, not a one-row table joined to every edge (that cross join is a
+-- nested loop join with the edges as its build side, which under a memory
+-- limit spilled and lost rows: BENCHMARKS.md, "Memory limit"). `mentions`
+-- is the mentions' part of the weight (social_circle's mentions_received).
+WITH texts AS (
   SELECT
     n_mention_id AS mention_id,
     n_author_handle AS src,
@@ -80,7 +80,6 @@ SELECT
   CAST(j.mentions + j.links AS BIGINT) AS weight,
   CAST(j.mentions AS BIGINT) AS mentions
 FROM joined j
-CROSS JOIN own o
 WHERE j.src <> j.dst
-  AND NOT array_has(o.handles, j.src)
-  AND NOT array_has(o.handles, j.dst)
+  AND NOT array_has(string_to_array($own_handles, ','), j.src)
+  AND NOT array_has(string_to_array($own_handles, ','), j.dst)

@@ -546,10 +546,34 @@ mod tests {
         }
     }
 
+    /// What the Rust step social_circle registers is read only by steps
+    /// of later waves (36_circle_prospects reads circle_customers), and
+    /// nothing else registers it.
+    #[test]
+    fn social_circle_outputs_are_read_after_its_wave() {
+        let readers: Vec<&Step> = STEPS
+            .iter()
+            .filter(|s| reads_any(s.sql, SOCIAL_CIRCLE.outputs))
+            .collect();
+        assert!(readers.iter().any(|s| s.file == "36_circle_prospects.sql"));
+        for step in readers {
+            assert!(step.wave > SOCIAL_CIRCLE_WAVE, "{}", step.file);
+        }
+        for step in STEPS {
+            assert!(
+                !SOCIAL_CIRCLE.outputs.contains(&step.output),
+                "{}",
+                step.file
+            );
+        }
+    }
+
     /// What the main waves wait for: the graph's ranks and links always
-    /// (34_circle_customers reads them), `network_scores` only with the
-    /// network provider, and `14_handle_influence` reads nothing else of
-    /// the branch (so without the provider it never waits).
+    /// (the Rust step social_circle reads them, at its wave, which waits;
+    /// the first SQL step reading them, 36_circle_prospects, comes after
+    /// it), `network_scores` only with the network provider, and
+    /// `14_handle_influence` reads nothing else of the branch (so without
+    /// the provider it never waits).
     #[test]
     fn the_waves_wait_for_the_branch_only_where_they_read_it() {
         let first_reader = |names: &[&str]| {
@@ -559,9 +583,19 @@ mod tests {
                 .map(|s| (s.wave, s.file))
                 .min()
         };
-        let off = first_reader(&branch_outputs(false)).map(|r| r.1);
+        let off = first_reader(&branch_outputs(false));
         let on = first_reader(&branch_outputs(true)).map(|r| r.1);
-        assert_eq!(off, Some("34_circle_customers.sql"));
+        assert!(SOCIAL_CIRCLE
+            .reads
+            .iter()
+            .any(|r| branch_outputs(false).contains(r)));
+        assert!(
+            off.is_some_and(|(wave, _)| wave > SOCIAL_CIRCLE_WAVE),
+            "{off:?}"
+        );
+        // social_circle reads customer_tiers, registered the wave before
+        let tiers = STEPS.iter().find(|s| s.output == crate::circle::TIERS);
+        assert_eq!(tiers.map(|s| s.wave + 1), Some(SOCIAL_CIRCLE_WAVE));
         assert_eq!(on, Some("14_handle_influence.sql"));
         assert!(!reads_any(
             include_str!("../sql/14_handle_influence.sql"),
