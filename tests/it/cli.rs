@@ -262,10 +262,46 @@ fn explain_prints_every_step_plan() {
         "22_customer_tiers.sql",
         "24_nps_aggregates.sql",
         "25_social_pulse.sql",
+        "30_interaction_edges.sql",
+        "social_circle (handle_nodes)",
+        "social_circle (social_circle)",
         "logical_plan",
         "physical_plan",
     ] {
         assert!(text.contains(step), "{step} missing from explain");
+    }
+}
+
+/// A nested loop join holds its whole build side, and under a memory
+/// limit it silently dropped rows when that side spilled
+/// (apache/datafusion#24745): the own-handles cross join of
+/// `30_interaction_edges`, with every edge on the build side, kept 252,866
+/// of 5,409,064 edges at 1 M generated accounts under `--memory-limit 1g`.
+/// Only the steps whose build side is a handful of rows (the tier pairs of
+/// 27, the topic rules of 29) may plan one.
+#[test]
+fn only_tiny_tables_are_joined_by_nested_loops() {
+    let o = pulsetier(&[
+        "explain",
+        "--date",
+        DATE,
+        "--input",
+        fixtures().to_str().unwrap(),
+    ]);
+    assert_exit(&o, 0);
+    let text = String::from_utf8_lossy(&o.stdout);
+    let sections: Vec<&str> = text.split("=== ").skip(1).collect();
+    assert!(sections
+        .iter()
+        .any(|s| s.starts_with("30_interaction_edges.sql")));
+    for section in sections {
+        let file = section.split(' ').next().unwrap_or("");
+        if section.contains("NestedLoopJoinExec") {
+            assert!(
+                ["27_tier_migration.sql", "29_care_queue.sql"].contains(&file),
+                "{file} plans a nested loop join"
+            );
+        }
     }
 }
 
