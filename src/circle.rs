@@ -34,7 +34,7 @@ use crate::error::{Error, Result};
 mod pagerank;
 mod social;
 
-pub use pagerank::{pagerank, percent_ranks, UNIT};
+pub use pagerank::{pagerank, pagerank_sorting, percent_ranks, UNIT};
 pub use social::{
     circle_rank, circles, social_circle, Circles, CUSTOMERS, MAP, NODES, SOCIAL, TIERS,
 };
@@ -80,8 +80,10 @@ pub struct Graph {
 
 impl Graph {
     /// Who is in whose circle (docs/SPEC.md §9.3): for each node, every
-    /// other node linked to it either way, once; sorted by (node, linked).
-    pub fn links(&self) -> Vec<(u32, u32)> {
+    /// other node linked to it either way, once; sorted by (node, linked),
+    /// each pair packed in a u64 (node in the high half; [`unpack`]), the
+    /// form they are sorted in, not copied again (tens of millions at L).
+    pub fn links(&self) -> Vec<u64> {
         let mut pairs: Vec<u64> = self
             .edges
             .iter()
@@ -90,14 +92,16 @@ impl Graph {
         pairs.sort_unstable();
         pairs.dedup();
         pairs
-            .into_iter()
-            .map(|p| ((p >> 32) as u32, p as u32))
-            .collect()
     }
 }
 
 fn pair(a: u32, b: u32) -> u64 {
     (u64::from(a) << 32) | u64::from(b)
+}
+
+/// A link of [`Graph::links`] as (node, linked).
+pub fn unpack(link: u64) -> (u32, u32) {
+    ((link >> 32) as u32, link as u32)
 }
 
 /// Collects the graph from `interaction_edges` batches as they stream
@@ -259,25 +263,37 @@ pub async fn circle_graph(
     let streamed = started.elapsed().as_millis();
     // seconds of CPU at scale: off the async workers, which the other
     // steps' plans run on
-    let (graph, influence, links, circle_size, numbered, ranked) =
+    // (the edges are sorted in place for the PageRank and dropped once
+    // the links are made: at L they and the links are most of the memory
+    // the step holds outside the engine's pool)
+    let (graph, edges, influence, links, circle_size, numbered, ranked) =
         tokio::task::spawn_blocking(move || -> Result<_> {
-            let graph = builder.finish()?;
+            let mut graph = builder.finish()?;
             let numbered = started.elapsed().as_millis();
-            let ranks = pagerank(graph.handles.len(), &graph.edges, iterations);
+            let ranks = pagerank_sorting(graph.handles.len(), &mut graph.edges, iterations);
             let influence = percent_ranks(&ranks);
             let ranked = started.elapsed().as_millis();
             let links = graph.links();
+            let edges = std::mem::take(&mut graph.edges).len();
             let mut circle_size = vec![0i64; graph.handles.len()];
-            for (node, _) in &links {
-                circle_size[*node as usize] += 1;
+            for link in &links {
+                circle_size[unpack(*link).0 as usize] += 1;
             }
-            Ok((graph, influence, links, circle_size, numbered, ranked))
+            Ok((
+                graph,
+                edges,
+                influence,
+                links,
+                circle_size,
+                numbered,
+                ranked,
+            ))
         })
         .await
         .map_err(|e| Error::Internal(format!("{what}: the graph's task ended: {e}")))??;
     tracing::debug!(
         handles = graph.handles.len(),
-        edges = graph.edges.len(),
+        edges,
         links = links.len(),
         streamed_ms = streamed,
         numbered_ms = numbered,
@@ -327,8 +343,10 @@ pub async fn circle_graph(
     ]));
     let mut batches = Vec::with_capacity(links.len().div_ceil(LINK_BATCH).max(1));
     for chunk in links.chunks(LINK_BATCH) {
-        let side = |pick: fn(&(u32, u32)) -> u32| -> ArrayRef {
-            Arc::new(UInt32Array::from_iter_values(chunk.iter().map(pick)))
+        let side = |pick: fn((u32, u32)) -> u32| -> ArrayRef {
+            Arc::new(UInt32Array::from_iter_values(
+                chunk.iter().map(|l| pick(unpack(*l))),
+            ))
         };
         batches.push(RecordBatch::try_new(
             schema.clone(),
@@ -489,7 +507,8 @@ mod tests {
             edges: vec![edge(0, 1, 1), edge(1, 0, 3), edge(2, 0, 1)],
             mentions_received: vec![0; 3],
         };
-        assert_eq!(graph.links(), [(0, 1), (0, 2), (1, 0), (2, 0)]);
+        let links: Vec<(u32, u32)> = graph.links().into_iter().map(unpack).collect();
+        assert_eq!(links, [(0, 1), (0, 2), (1, 0), (2, 0)]);
         assert!(Graph::default().links().is_empty());
     }
 

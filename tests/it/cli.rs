@@ -246,15 +246,7 @@ fn validate_writes_nothing() {
 
 #[test]
 fn explain_prints_every_step_plan() {
-    let o = pulsetier(&[
-        "explain",
-        "--date",
-        DATE,
-        "--input",
-        fixtures().to_str().unwrap(),
-    ]);
-    assert_exit(&o, 0);
-    let text = String::from_utf8_lossy(&o.stdout);
+    let text = explain_fixtures();
     for step in [
         "01_check_accounts.sql",
         "04_check_influence_scores.sql",
@@ -272,6 +264,19 @@ fn explain_prints_every_step_plan() {
     }
 }
 
+/// `pulsetier explain` on the fixtures (exit 0): every step's plans.
+fn explain_fixtures() -> String {
+    let o = pulsetier(&[
+        "explain",
+        "--date",
+        DATE,
+        "--input",
+        fixtures().to_str().unwrap(),
+    ]);
+    assert_exit(&o, 0);
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 /// A nested loop join holds its whole build side, and under a memory
 /// limit it silently dropped rows when that side spilled
 /// (apache/datafusion#24745): the own-handles cross join of
@@ -281,15 +286,7 @@ fn explain_prints_every_step_plan() {
 /// 27, the topic rules of 29) may plan one.
 #[test]
 fn only_tiny_tables_are_joined_by_nested_loops() {
-    let o = pulsetier(&[
-        "explain",
-        "--date",
-        DATE,
-        "--input",
-        fixtures().to_str().unwrap(),
-    ]);
-    assert_exit(&o, 0);
-    let text = String::from_utf8_lossy(&o.stdout);
+    let text = explain_fixtures();
     let sections: Vec<&str> = text.split("=== ").skip(1).collect();
     assert!(sections
         .iter()
