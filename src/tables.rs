@@ -116,7 +116,7 @@ pub fn rejects_table(input: &str) -> String {
 /// What every rejects table's name starts with.
 pub const REJECTS_PREFIX: &str = "_rejects/";
 
-fn schema(cols: &[(&str, DataType)]) -> SchemaRef {
+pub(crate) fn schema(cols: &[(&str, DataType)]) -> SchemaRef {
     Arc::new(Schema::new(
         cols.iter()
             .map(|(n, t)| Field::new(*n, t.clone(), true))

@@ -5,7 +5,7 @@
 //! `value_score`), the handle map's accounts with their handle's node and
 //! figures (`33_handle_nodes`) and the circles by node id (`circle_links`,
 //! from [`super::circle_graph`]). Both account lists are sorted by
-//! account_id once (arrow's string sort) and merged; a node is a customer
+//! account_id once ([`byte_order`]) and merged; a node is a customer
 //! when a scored account's handle is that node; each circle's customers
 //! are counted and their value_score added as exact decimals (cents in an
 //! i128) over the links; the few accounts in the graph are ranked among
@@ -28,7 +28,7 @@ use arrow::array::{
     UInt32Array,
 };
 use arrow::compute::{cast, concat_batches, take};
-use arrow::datatypes::{DataType, Decimal128Type, Field, Float64Type, Int64Type, Schema};
+use arrow::datatypes::{DataType, Decimal128Type, Float64Type, Int64Type};
 use arrow::datatypes::{SchemaRef, UInt32Type};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{col, SessionContext};
@@ -37,6 +37,7 @@ use datafusion::common::ParamValues;
 
 use crate::engine::{plan_sql, Keep, Materialize};
 use crate::error::{Error, Result};
+use crate::tables::{schema, Output};
 
 /// The registered scored accounts the step reads.
 pub const TIERS: &str = "customer_tiers";
@@ -171,7 +172,10 @@ pub fn circles(tiers: &RecordBatch, nodes: &RecordBatch, links: &[RecordBatch]) 
             .map(|p| Some(p.map_or(0, |r| pick_value(r as usize))))
             .collect()
     };
-    let figure = |i: usize| nodes.column(i).as_primitive::<Int64Type>();
+    let (sizes, received) = (
+        nodes.column(3).as_primitive::<Int64Type>(),
+        nodes.column(4).as_primitive::<Int64Type>(),
+    );
     let circle_value =
         Decimal128Array::from_iter_values(node.iter().map(|n| n.map_or(0, |n| value[n as usize])))
             .with_precision_and_scale(38, SCALE)?;
@@ -184,12 +188,12 @@ pub fn circles(tiers: &RecordBatch, nodes: &RecordBatch, links: &[RecordBatch]) 
     let social: Vec<ArrayRef> = vec![
         take(ids, &order, None)?,
         take(nodes.column(1).as_ref(), &pick, None)?,
-        Arc::new(of_node(&|r| figure(3).value(r))),
+        Arc::new(of_node(&|r| sizes.value(r))),
         Arc::new(Int64Array::from_iter_values(
             node.iter().map(|n| n.map_or(0, |n| linked[n as usize])),
         )),
         circle_value,
-        Arc::new(of_node(&|r| figure(4).value(r))),
+        Arc::new(of_node(&|r| received.value(r))),
         influence,
         Arc::new(Int64Array::from(rank)),
     ];
@@ -258,12 +262,12 @@ pub fn circle_rank(influence: &Float64Array, value: &Float64Array) -> Vec<i64> {
     rank
 }
 
-/// Collect `table`'s `columns`, cast to their types, as one batch.
-async fn collect(
+/// Collect `table`'s `columns`, each batch cast to their types.
+async fn collect_batches(
     ctx: &SessionContext,
     table: &str,
     columns: &[(&str, DataType)],
-) -> Result<RecordBatch> {
+) -> Result<Vec<RecordBatch>> {
     let what = format!("{SOCIAL} ({table})");
     let err = |e| Error::engine(&what, e);
     let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
@@ -275,8 +279,8 @@ async fn collect(
         .collect()
         .await
         .map_err(err)?;
-    let schema = nullable(columns);
-    let cast_batches = batches
+    let schema = schema(columns);
+    batches
         .iter()
         .map(|b| {
             let cols = b
@@ -287,22 +291,21 @@ async fn collect(
                 .collect::<std::result::Result<Vec<_>, _>>()?;
             Ok(RecordBatch::try_new(schema.clone(), cols)?)
         })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(concat_batches(&schema, &cast_batches)?)
+        .collect()
 }
 
-fn nullable(columns: &[(&str, DataType)]) -> SchemaRef {
-    Arc::new(Schema::new(
-        columns
-            .iter()
-            .map(|(n, t)| Field::new(*n, t.clone(), true))
-            .collect::<Vec<_>>(),
-    ))
+/// [`collect_batches`] as one batch.
+async fn collect(
+    ctx: &SessionContext,
+    table: &str,
+    columns: &[(&str, DataType)],
+) -> Result<RecordBatch> {
+    let batches = collect_batches(ctx, table, columns).await?;
+    Ok(concat_batches(&schema(columns), &batches)?)
 }
 
-/// `columns` as a table of `BATCH`-row batches, `order` declared.
-fn table(columns: &[(&str, DataType)], arrays: Vec<ArrayRef>, order: &str) -> Result<MemTable> {
-    let schema = nullable(columns);
+/// `arrays` as a table of `schema` in `BATCH`-row batches, `order` declared.
+fn table(schema: SchemaRef, arrays: Vec<ArrayRef>, order: &str) -> Result<MemTable> {
     let whole = RecordBatch::try_new(schema.clone(), arrays)?;
     let mut batches: Vec<RecordBatch> = (0..whole.num_rows())
         .step_by(BATCH)
@@ -338,28 +341,9 @@ pub async fn social_circle(ctx: &SessionContext, keep: &Keep, params: &ParamValu
     )
     .await?;
     let nodes = collect(ctx, NODES, &NODE_COLUMNS).await?;
-    let what = format!("{SOCIAL} ({})", super::LINKS);
-    let links = ctx
-        .table(super::LINKS)
-        .await
-        .and_then(|df| df.select_columns(&["node_id", "linked_id"]))
-        .map_err(|e| Error::engine(&what, e))?
-        .collect()
-        .await
-        .map_err(|e| Error::engine(&what, e))?;
-    let links = links
-        .iter()
-        .map(|b| {
-            let cols = [
-                cast(b.column(0), &DataType::UInt32)?,
-                cast(b.column(1), &DataType::UInt32)?,
-            ];
-            Ok(RecordBatch::try_new(
-                nullable(&LINK_COLUMNS),
-                cols.to_vec(),
-            )?)
-        })
-        .collect::<Result<Vec<_>>>()?;
+    // (the links as they come: one copy fewer than one batch, tens of
+    // millions of rows at L)
+    let links = collect_batches(ctx, super::LINKS, &LINK_COLUMNS).await?;
     let collected = started.elapsed().as_millis();
     let circles = tokio::task::spawn_blocking(move || circles(&tiers, &nodes, &links))
         .await
@@ -371,10 +355,10 @@ pub async fn social_circle(ctx: &SessionContext, keep: &Keep, params: &ParamValu
         "social_circle"
     );
     let keep = keep.for_step(Materialize::Always);
-    let customers = table(&CUSTOMER_COLUMNS, circles.customers, "node_id")?;
+    let customers = table(schema(&CUSTOMER_COLUMNS), circles.customers, "node_id")?;
     keep.register_table(ctx, CUSTOMERS, Arc::new(customers))
         .await?;
-    let social = table(&SOCIAL_COLUMNS, circles.social, "account_id")?;
+    let social = table(Output::SocialCircle.schema(), circles.social, "account_id")?;
     keep.register_table(ctx, SOCIAL, Arc::new(social)).await
 }
 
@@ -387,17 +371,6 @@ const CUSTOMER_COLUMNS: [(&str, DataType); 3] = [
     ("node_id", DataType::UInt32),
     ("customers_linked", DataType::Int64),
     ("customers_value", DataType::Decimal128(38, SCALE)),
-];
-
-const SOCIAL_COLUMNS: [(&str, DataType); 8] = [
-    ("account_id", DataType::Utf8),
-    ("handle", DataType::Utf8),
-    ("circle_size", DataType::Int64),
-    ("circle_customers", DataType::Int64),
-    ("circle_value", DataType::Float64),
-    ("mentions_received", DataType::Int64),
-    ("network_influence", DataType::Float64),
-    ("circle_rank", DataType::Int64),
 ];
 
 #[cfg(test)]
